@@ -1,0 +1,30 @@
+"""The interface every chat transport implements (simulator, Wechaty)."""
+from __future__ import annotations
+
+from typing import Awaitable, Callable, Protocol
+
+from bot.events import Incoming, Outgoing
+
+IncomingHandler = Callable[[Incoming], Awaitable[None]]
+
+
+class TransportError(Exception):
+    """A send failed in a way worth retrying later (connection down, throttled)."""
+
+
+class Transport(Protocol):
+    """A connection to a chat network.
+
+    `start` connects and begins delivering messages to `on_message`; `send` delivers
+    one message or raises TransportError; `state` is a short word for /healthz
+    ("connecting", "online", "offline", "stopped").
+    """
+
+    @property
+    def state(self) -> str: ...
+
+    async def start(self, on_message: IncomingHandler) -> None: ...
+
+    async def send(self, message: Outgoing) -> None: ...
+
+    async def stop(self) -> None: ...
