@@ -12,6 +12,10 @@ class TransportError(Exception):
     """A send failed in a way worth retrying later (connection down, throttled)."""
 
 
+class UndeliverableError(TransportError):
+    """A send that can never succeed (no such room or person): retrying is pointless."""
+
+
 class Transport(Protocol):
     """A connection to a chat network.
 

@@ -1,0 +1,97 @@
+"""The `pingan` command line (SPEC.md "Command line")."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from bot.config import Config, ConfigError, load_config
+from bot.scenario import ScenarioError, load_scenario
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _load_config_or_exit(path: Path) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        _fail("\n".join(exc.problems))
+        raise  # unreachable; keeps type checkers content
+
+
+def _load_detector(lexicon: Path | None):
+    from nlp.detector import Detector
+    from nlp.lexicon import LexiconError
+
+    try:
+        return Detector.load(lexicon)
+    except LexiconError as exc:
+        _fail(str(exc))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """平安群助手：警民联系群与护学岗群的值守机器人。"""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command("check-config")
+@click.option("-c", "--config", "config_path", type=click.Path(path_type=Path), default=Path("pingan.toml"), show_default=True, help="配置文件")
+def check_config(config_path: Path) -> None:
+    """检查配置文件：全部问题一次列出。"""
+    config = _load_config_or_exit(config_path)
+    click.echo(config.summary())
+
+
+@main.command()
+@click.argument("scenario_path", metavar="SCENARIO.toml", type=click.Path(path_type=Path))
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None, help="保留数据库到此文件（默认用临时文件）")
+def simulate(scenario_path: Path, db_path: Path | None) -> None:
+    """在虚拟时钟上运行场景，逐行输出机器人发出的消息（JSON）。"""
+    from bot.simulation import run_scenario
+
+    try:
+        scenario = load_scenario(scenario_path)
+    except ScenarioError as exc:
+        _fail(str(exc))
+    config = _load_config_or_exit(scenario.config_path)
+    detector = _load_detector(config.bot.lexicon)
+    for line in asyncio.run(run_scenario(scenario, config, detector, db_path)):
+        click.echo(json.dumps(line, ensure_ascii=False))
+
+
+@main.command()
+def demo() -> None:
+    """用内置模拟器和示例配置演示一遍：居民报告 → 立案 → 通知民警。"""
+    from bot.demo.transcript import render
+    from bot.simulation import simulate as run
+
+    with resources.as_file(resources.files("bot.demo") / "scenario.toml") as scenario_path:
+        scenario = load_scenario(scenario_path)
+        config = _load_config_or_exit(scenario.config_path)
+        detector = _load_detector(config.bot.lexicon)
+        sim = asyncio.run(run(scenario, config, detector))
+    click.echo(render(sim, config))
+
+
+def _register_optional_commands() -> None:
+    """Commands whose modules are built by other features register themselves here."""
+    try:
+        from nlp.cli import classify_command, eval_command
+    except ImportError:
+        return
+    main.add_command(classify_command, "classify")
+    main.add_command(eval_command, "eval")
+
+
+_register_optional_commands()

@@ -1,0 +1,120 @@
+"""The durable outbound queue.
+
+Every outgoing message is written to the `outbox` table before it is handed to the
+transport and marked sent afterwards, so a crash between the two sends it on the next
+start instead of losing it; a message `key` is unique, so a job that runs twice (a
+restart mid-reminder) queues its message once. Urgent messages (110/119/120 replies)
+go before everything else.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlite_utils
+
+from bot.clock import Clock
+from bot.events import Outgoing
+from bot.transports.base import Transport, TransportError, UndeliverableError
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    id: int
+    message: Outgoing
+
+
+def _enqueue(db: sqlite_utils.Database, msg: Outgoing, now: datetime) -> bool:
+    """Insert unless a message with the same key exists; True when inserted."""
+    if msg.key is not None and list(db.query("select 1 from outbox where key = ?", [msg.key])):
+        return False
+    row_id = db["outbox"].insert(
+        {
+            "key": msg.key,
+            "created_at": now.isoformat(),
+            "room": msg.room,
+            "contact": msg.contact,
+            "text": msg.text,
+            "mentions": json.dumps(list(msg.mentions), ensure_ascii=False),
+            "file": msg.file,
+            "urgent": int(msg.urgent),
+            "attempts": 0,
+        }
+    ).last_pk
+    if msg.key is None:
+        db["outbox"].update(row_id, {"key": f"auto:{row_id}"})
+    return True
+
+
+def _pending(db: sqlite_utils.Database) -> list[QueuedMessage]:
+    rows = db.query("select * from outbox where sent_at is null and failed is null order by urgent desc, id")
+    return [
+        QueuedMessage(
+            r["id"],
+            Outgoing(
+                text=r["text"] or "",
+                room=r["room"],
+                contact=r["contact"],
+                mentions=tuple(json.loads(r["mentions"] or "[]")),
+                file=r["file"],
+                urgent=bool(r["urgent"]),
+                key=r["key"],
+            ),
+        )
+        for r in rows
+    ]
+
+
+class Outbox:
+    def __init__(self, db: Database, transport: Transport, clock: Clock):
+        self.db = db
+        self.transport = transport
+        self.clock = clock
+        self._wakeup = asyncio.Event()
+
+    async def put(self, msg: Outgoing) -> bool:
+        """Queue a message durably; False when its key was queued before."""
+        now = self.clock.now()
+        added = await self.db.write(lambda db: _enqueue(db, msg, now))
+        if added:
+            self._wakeup.set()
+        return added
+
+    async def drain(self) -> int:
+        """Send everything queued, urgent first; stop at the first transport failure
+        (the rest stays queued for the next attempt). Returns how many were sent."""
+        sent = 0
+        while True:
+            pending = await self.db.read(_pending)
+            if not pending:
+                return sent
+            for item in pending:
+                try:
+                    await self.transport.send(item.message)
+                except UndeliverableError as exc:
+                    log.error("消息 %s 无法送达，已放弃：%s", item.message.key, exc)
+                    await self.db.write(lambda db, i=item.id, why=str(exc): db["outbox"].update(i, {"failed": why}))
+                    continue
+                except TransportError as exc:
+                    log.warning("发送失败，稍后重试：%s", exc)
+                    await self.db.write(lambda db, i=item.id: db.execute("update outbox set attempts = attempts + 1 where id = ?", [i]))
+                    return sent
+                now = self.clock.now().isoformat()
+                await self.db.write(lambda db, i=item.id: db["outbox"].update(i, {"sent_at": now}))
+                sent += 1
+
+    async def run_forever(self, retry_seconds: float = 5.0) -> None:
+        """Live loop: send whenever something is queued; retry after failures."""
+        while True:
+            self._wakeup.clear()
+            await self.drain()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), retry_seconds)
+            except TimeoutError:
+                pass

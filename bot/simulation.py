@@ -1,0 +1,111 @@
+"""Deterministic runs on a virtual clock: `pingan simulate`, the demo and the tests.
+
+The virtual clock jumps from one moment of interest (a scenario event or a scheduled
+job) to the next, so a month of schedule runs in seconds, and every step waits for its
+handlers, writes and sends to finish, so two runs print identical transcripts.
+"""
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from bot.app import App
+from bot.clock import VirtualClock
+from bot.config import Config
+from bot.events import Incoming
+from bot.scenario import Scenario, ScenarioEvent
+from bot.transports.simulator import SimulatorTransport
+from handlers.base import DetectorLike
+
+
+class Simulation:
+    def __init__(self, config: Config, start: datetime, detector: DetectorLike, db_path: Path):
+        self.config = config
+        self.clock = VirtualClock(start)
+        self.detector = detector
+        self.db_path = db_path
+        self.transport = SimulatorTransport(self.clock, config.known_rooms)
+        self.app: App | None = None
+        self._count = 0
+        # (number of messages sent before it, event): lets the demo interleave
+        # what residents said with what the bot answered.
+        self.inputs: list[tuple[int, ScenarioEvent]] = []
+
+    async def start(self) -> None:
+        self.app = App(self.config, self.clock, self.transport, self.detector, db_path=self.db_path)
+        await self.app.start()
+        await self.app.outbox.drain()
+
+    async def stop(self) -> None:
+        if self.app is not None:
+            await self.app.stop()
+            self.app = None
+
+    async def restart(self) -> None:
+        """Stop and start again on the same database and clock, as after a crash."""
+        await self.stop()
+        await self.start()
+
+    async def run_until(self, moment: datetime, *, inclusive: bool = True) -> None:
+        """Fire every job due up to `moment`, in order, then stand the clock there."""
+        app = self._running()
+        while True:
+            nxt = app.scheduler.next_fire_time()
+            if nxt is None or nxt > moment or (nxt == moment and not inclusive):
+                break
+            self.clock.advance_to(nxt)
+            await app.scheduler.run_due(nxt)
+            await app.outbox.drain()
+        self.clock.advance_to(moment)
+
+    async def say(self, event: ScenarioEvent) -> None:
+        """Deliver one event at its time (jobs due at that moment run first)."""
+        await self.run_until(event.at)
+        self._count += 1
+        self.inputs.append((len(self.transport.sent), event))
+        mentions = tuple(event.mentions)
+        text = event.text
+        mentions_bot = self.config.bot.name in mentions or text.lstrip().startswith(f"@{self.config.bot.name}")
+        msg = Incoming(
+            id=f"sim-{self._count}",
+            at=self.clock.now(),
+            sender=event.sender,
+            text=text,
+            room=event.room,
+            mentions=mentions,
+            mentions_bot=mentions_bot,
+        )
+        await self.transport.deliver(msg)
+        await self._running().outbox.drain()
+
+    def transcript(self) -> list[dict]:
+        return [m.as_json() for m in self.transport.sent]
+
+    def _running(self) -> App:
+        if self.app is None:
+            raise RuntimeError("simulation not started")
+        return self.app
+
+
+async def run_scenario(scenario: Scenario, config: Config, detector: DetectorLike, db_path: Path | None = None) -> list[dict]:
+    """Run a whole scenario and return its transcript (one dict per message sent)."""
+    return (await simulate(scenario, config, detector, db_path)).transcript()
+
+
+async def simulate(scenario: Scenario, config: Config, detector: DetectorLike, db_path: Path | None = None) -> Simulation:
+    """Run a whole scenario; the stopped Simulation keeps what was said and sent."""
+    with tempfile.TemporaryDirectory(prefix="pingan-sim-") as tmp:
+        sim = Simulation(config, scenario.start, detector, db_path or Path(tmp) / "simulate.db")
+        await sim.start()
+        try:
+            for event in scenario.events:
+                if event.restart:
+                    await sim.run_until(event.at)
+                    await sim.restart()
+                else:
+                    await sim.say(event)
+            await sim.run_until(scenario.end, inclusive=False)
+        finally:
+            await sim.stop()
+        return sim

@@ -1,0 +1,62 @@
+"""The in-process transport: messages come from a scenario or the demo chat page and
+what the bot sends is recorded with the (virtual or real) time it was sent."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.clock import Clock
+from bot.events import Incoming, Outgoing
+from bot.transports.base import IncomingHandler, TransportError, UndeliverableError
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    at: datetime
+    message: Outgoing
+
+    def as_json(self) -> dict:
+        m = self.message
+        out: dict = {"at": self.at.isoformat()}
+        if m.room is not None:
+            out["room"] = m.room
+        else:
+            out["contact"] = m.contact
+        if m.text or not m.file:
+            out["text"] = m.text
+        if m.file:
+            out["file"] = m.file.rsplit("/", 1)[-1]
+        out["mentions"] = list(m.mentions)
+        return out
+
+
+class SimulatorTransport:
+    def __init__(self, clock: Clock, rooms: frozenset[str]):
+        self.clock = clock
+        self.rooms = rooms
+        self.sent: list[SentMessage] = []
+        self._on_message: IncomingHandler | None = None
+        self._state = "stopped"
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    async def start(self, on_message: IncomingHandler) -> None:
+        self._on_message = on_message
+        self._state = "online"
+
+    async def deliver(self, msg: Incoming) -> None:
+        if self._on_message is None:
+            raise RuntimeError("simulator transport not started")
+        await self._on_message(msg)
+
+    async def send(self, message: Outgoing) -> None:
+        if self._state != "online":
+            raise TransportError("模拟器未连接")
+        if message.room is not None and message.room not in self.rooms:
+            raise UndeliverableError(f"找不到群：{message.room}")
+        self.sent.append(SentMessage(self.clock.now(), message))
+
+    async def stop(self) -> None:
+        self._state = "stopped"

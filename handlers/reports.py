@@ -1,0 +1,156 @@
+"""Residents' messages in police–resident contact groups (SPEC.md "Contact groups").
+
+A flagged message opens a case or joins the room's open case of the same category
+from the last 30 minutes; urgent ones get the 110/119/120 reply before anything else;
+the reporter is acknowledged once per case and the responsible officer is told
+privately. Ordinary chat is classified in memory and forgotten.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Awaitable, Callable
+
+from bot.config import ContactGroup
+from bot.events import Incoming, Outgoing
+from handlers.base import Services
+from handlers.text import clip, local_minute, strip_leading_mentions
+from nlp.detection import CATEGORIES, SEVERITIES, Detection
+from storage import cases as case_store
+from storage.cases import Case
+
+log = logging.getLogger(__name__)
+
+MERGE_WINDOW = timedelta(minutes=30)
+EXPLICIT_PREFIXES = ("求助", "报警", "举报")
+EXPLICIT_DEFAULT_CATEGORY = "security"  # an explicit report the detector cannot place
+SEVERITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+NOTICE_TEXT_LIMIT = 500
+
+URGENT_REPLIES = {
+    "110": "情况紧急，请立即拨打110报警！注意自身安全。已同时通知社区民警。",
+    "119": "发生火情请立即拨打119！请先撤离到安全地带。已同时通知社区民警。",
+    "120": "有人受伤请立即拨打120急救！已同时通知社区民警。",
+}
+HELP_TEXT = (
+    "需要反映矛盾纠纷或安全隐患，请发送“举报＋情况”，如：举报 小区门口有人占道摆摊，社区民警会收到并联系您。\n"
+    "遇到紧急情况请立即拨打110（火警119，急救120），本群助手不能代替报警电话。"
+)
+
+CaseHook = Callable[[Case], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Report:
+    """A message judged worth a case: the detector's verdict or an explicit 举报."""
+
+    category: str
+    severity: str
+    keywords: tuple[str, ...]
+    rules: tuple[str, ...]
+    emergency_number: str | None
+    explicit: bool
+
+
+def judge(text: str, detection: Detection) -> Report | None:
+    """Decide whether a (mention-stripped) message opens or joins a case."""
+    explicit = next((p for p in EXPLICIT_PREFIXES if text.startswith(p)), None)
+    if detection.flagged:
+        rules = detection.rules + ((f"explicit:{explicit}",) if explicit else ())
+        return Report(detection.category or EXPLICIT_DEFAULT_CATEGORY, detection.severity or "normal", detection.keywords, rules, detection.emergency_number, explicit is not None)
+    if explicit:
+        return Report(EXPLICIT_DEFAULT_CATEGORY, "normal", (), (f"explicit:{explicit}",), None, True)
+    return None
+
+
+class ContactGroupReports:
+    """Handles every message in a configured contact group."""
+
+    def __init__(self, services: Services, on_case_opened: CaseHook | None = None):
+        self.s = services
+        self.on_case_opened = on_case_opened
+
+    def matches(self, msg: Incoming) -> bool:
+        return msg.room is not None and self.s.config.group(msg.room) is not None
+
+    async def handle(self, msg: Incoming) -> None:
+        config = self.s.config
+        group = config.group(msg.room or "")
+        assert group is not None
+        if config.officer(msg.sender) is not None:
+            return  # officers' own messages are never reports
+        text = strip_leading_mentions(msg.text) if msg.mentions_bot else msg.text
+        report = judge(text, self.s.detector.detect(text))
+        if report is None:
+            if msg.mentions_bot:
+                await self.s.send(Outgoing(text=HELP_TEXT, room=msg.room, mentions=(msg.sender,)))
+            return
+        if report.severity == "urgent":
+            # Life at risk: tell them to call the emergency line before anything else.
+            number = report.emergency_number or "110"
+            await self.s.send(Outgoing(text=URGENT_REPLIES.get(number, URGENT_REPLIES["110"]), room=msg.room, mentions=(msg.sender,), urgent=True))
+        await self._record(msg, text, group, report)
+
+    async def _record(self, msg: Incoming, text: str, group: ContactGroup, report: Report) -> None:
+        at = msg.at
+
+        def open_or_join(db) -> tuple[Case, bool, str]:
+            existing = case_store.find_mergeable(db, group.room, report.category, at - MERGE_WINDOW)
+            if existing is not None:
+                severity = max(existing.severity, report.severity, key=SEVERITY_RANK.__getitem__)
+                return case_store.join_case(db, existing, at=at, sender=msg.sender, text=text, keywords=report.keywords, severity=severity), False, existing.severity
+            case = case_store.open_case(
+                db,
+                at=at,
+                room=group.room,
+                community=group.community,
+                station=group.station,
+                officer=group.officer,
+                category=report.category,
+                severity=report.severity,
+                reporter=msg.sender,
+                text=text,
+                keywords=report.keywords,
+                rules=report.rules,
+                explicit=report.explicit,
+            )
+            return case, True, case.severity
+
+        case, opened, previous_severity = await self.s.db.write(open_or_join)
+        if not opened:
+            log.info("消息并入案件 %s（第%d条）", case.label, case.message_count)
+            if case.severity == "urgent" and previous_severity != "urgent":
+                # Joining is silent, except when life is now at risk: page the officer again.
+                await self.s.send(self._officer_notice(case, msg, text, report, upgraded=True))
+            return
+        log.info("新案件 %s：%s/%s，%s", case.label, case.category, case.severity, group.room)
+        if self.s.config.bot.ack_in_group:
+            await self.s.send(Outgoing(text=self._ack_text(case, group), room=group.room, mentions=(msg.sender,), urgent=report.severity == "urgent", key=f"case:{case.id}:ack"))
+        await self.s.send(self._officer_notice(case, msg, text, report))
+        await self.s.db.write(lambda db: case_store.add_event(db, case.id, at, "notified", group.officer, "私信通知责任民警"))
+        if self.on_case_opened is not None:
+            await self.on_case_opened(case)
+
+    def _ack_text(self, case: Case, group: ContactGroup) -> str:
+        # Never repeat the report: the group is not the place for its details.
+        return (
+            f"收到，已登记为{case.label}并转告社区民警{group.officer}，民警会尽快联系您。"
+            f"可发送“@{self.s.config.bot.name} 进度 {case.id}”查询进展。"
+        )
+
+    def _officer_notice(self, case: Case, msg: Incoming, text: str, report: Report, upgraded: bool = False) -> Outgoing:
+        title = "【案件升级为紧急】" if upgraded else "【新警情】"
+        lines = [
+            f"{title}{case.label} {CATEGORIES.get(case.category, case.category)} · {SEVERITIES.get(case.severity, case.severity)}",
+            f"社区：{case.community}（{case.room}）",
+            f"报告人：{msg.sender}",
+            f"时间：{local_minute(msg.at)}",
+            f"原文：{clip(text, NOTICE_TEXT_LIMIT)}",
+        ]
+        if report.keywords:
+            lines.append(f"关键词：{'、'.join(report.keywords)}")
+        if report.explicit and not report.keywords:
+            lines.append("依据：群众主动举报/求助")
+        lines.append(f"回复“认领 {case.id}”认领。")
+        return Outgoing(text="\n".join(lines), contact=case.officer, urgent=case.severity == "urgent", key=f"case:{case.id}:notice" + (":urgent" if upgraded else ""))

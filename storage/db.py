@@ -1,0 +1,92 @@
+"""The database handle: one writer thread, one reader thread, WAL mode.
+
+SQLite allows one writer at a time and every call blocks; running them on the event
+loop would stall message handling during a slow fsync. As in datasette, all writes go
+through a single writer thread (so they never contend) and reads go through another
+thread with its own connection (WAL lets it read while the writer writes).
+Callers pass plain functions that take a `sqlite_utils.Database`.
+"""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable, TypeVar
+
+import sqlite_utils
+
+from storage.migrations import apply_migrations
+
+T = TypeVar("T")
+
+
+class Database:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-reader")
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite_utils.Database:
+        # Each thread owns its connection; sqlite3 objects must stay in their thread.
+        db = getattr(self._local, "db", None)
+        if db is None:
+            conn = sqlite3.connect(self.path, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout = 5000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            db = sqlite_utils.Database(conn)
+            self._local.db = db
+        return db
+
+    async def open(self) -> int:
+        """Create the file if needed, switch to WAL and apply pending migrations.
+        Returns the schema version."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+        def setup(db: sqlite_utils.Database) -> int:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            return apply_migrations(db)
+
+        return await self._run(self._writer, setup, transaction=False)
+
+    async def write(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        """Run `fn` in the writer thread inside one transaction."""
+        return await self._run(self._writer, fn, transaction=True)
+
+    async def read(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        return await self._run(self._reader, fn, transaction=False)
+
+    def read_sync(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        """For command-line tools that have no event loop (export, check)."""
+        return self._reader.submit(self._call, fn, False).result()
+
+    async def _run(self, pool: ThreadPoolExecutor, fn: Callable[[sqlite_utils.Database], T], transaction: bool) -> T:
+        return await asyncio.get_running_loop().run_in_executor(pool, self._call, fn, transaction)
+
+    def _call(self, fn: Callable[[sqlite_utils.Database], T], transaction: bool) -> T:
+        db = self._connection()
+        if not transaction:
+            return fn(db)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(db)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return result
+
+    async def close(self) -> None:
+        def close_conn(_: sqlite_utils.Database) -> None:
+            self._local.db.conn.close()
+            self._local.db = None
+
+        for pool in (self._writer, self._reader):
+            if not pool._shutdown:  # type: ignore[attr-defined]
+                try:
+                    await self._run(pool, close_conn, transaction=False)
+                finally:
+                    pool.shutdown(wait=True)

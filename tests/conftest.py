@@ -1,0 +1,56 @@
+"""Shared fixtures: the real detector (loaded once), configs and a scenario runner."""
+from __future__ import annotations
+
+import asyncio
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config, load_config
+from bot.scenario import load_scenario
+from bot.simulation import run_scenario
+
+TESTS = Path(__file__).parent
+CONFIGS = TESTS / "configs"
+SCENARIOS = TESTS / "scenarios"
+
+
+@pytest.fixture(scope="session")
+def detector():
+    from nlp.detector import Detector
+
+    return Detector.load()
+
+
+@pytest.fixture(scope="session")
+def config() -> Config:
+    return load_config(CONFIGS / "pingan.toml")
+
+
+@pytest.fixture
+def run_file(detector):
+    """Run a scenario file under tests/scenarios and return its transcript."""
+
+    def run(name: str, db_path: Path | None = None) -> list[dict]:
+        scenario = load_scenario(SCENARIOS / name)
+        config = load_config(scenario.config_path)
+        return asyncio.run(run_scenario(scenario, config, detector, db_path))
+
+    return run
+
+
+@pytest.fixture
+def run_events(tmp_path, detector):
+    """Run a scenario written inline: `events` is TOML text of [[events]] tables."""
+
+    def run(events: str, *, start: str = "2026-03-02T06:00:00+08:00", end: str = "2026-03-03T00:00:00+08:00", db_path: Path | None = None) -> list[dict]:
+        path = tmp_path / "scenario.toml"
+        path.write_text(
+            f'config = "{(CONFIGS / "pingan.toml").as_posix()}"\nstart = {start}\nend = {end}\n' + textwrap.dedent(events),
+            encoding="utf-8",
+        )
+        scenario = load_scenario(path)
+        return asyncio.run(run_scenario(scenario, load_config(scenario.config_path), detector, db_path))
+
+    return run
