@@ -16,7 +16,7 @@ from bot.outbox import Outbox
 from bot.pipeline import DuplicateFilter, Pipeline
 from bot.scheduler import Scheduler
 from bot.transports.base import Transport
-from handlers.base import DetectorLike, Services
+from handlers.base import DetectorLike, Feature, Services
 from handlers.reports import ContactGroupReports
 from storage.db import Database
 
@@ -41,12 +41,20 @@ class App:
         self.scheduler = Scheduler(clock)
         self.outbox = Outbox(self.db, transport, clock)
         self.services = Services(config, clock, self.db, detector, self.scheduler, self.outbox.put)
-        self.pipeline = Pipeline(config, [ContactGroupReports(self.services)], dedup)
+        self.features = self._build_features(self.services)
+        self.pipeline = Pipeline(config, [h for f in self.features for h in f.handlers()], dedup)
         self._tasks: list[asyncio.Task] = []
+
+    @staticmethod
+    def _build_features(services: Services) -> list[Feature]:
+        """Every behaviour of the bot, in the order handlers are offered a message."""
+        return [ContactGroupReports(services)]
 
     async def start(self) -> None:
         version = await self.db.open()
         log.info("数据库 %s 已就绪（结构版本 %d）", self.db.path, version)
+        for feature in self.features:
+            await feature.start()
         await self.transport.start(self.pipeline.handle)
 
     async def run_forever(self) -> None:

@@ -40,3 +40,16 @@ class Handler(Protocol):
     def matches(self, msg: Incoming) -> bool: ...
 
     async def handle(self, msg: Incoming) -> None: ...
+
+
+class Feature(Protocol):
+    """One behaviour of SPEC.md (reports, officer commands, guard posts, ...).
+
+    `handlers` are offered messages in order; `start` runs after the database is open
+    and before messages arrive, to rebuild the feature's scheduler jobs from config and
+    database (nothing about jobs is pickled, so a restart loses nothing).
+    """
+
+    def handlers(self) -> list[Handler]: ...
+
+    async def start(self) -> None: ...

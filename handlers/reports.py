@@ -71,6 +71,12 @@ class ContactGroupReports:
         self.s = services
         self.on_case_opened = on_case_opened
 
+    def handlers(self) -> list["ContactGroupReports"]:
+        return [self]
+
+    async def start(self) -> None:
+        """Nothing to rebuild: reports have no scheduled work of their own."""
+
     def matches(self, msg: Incoming) -> bool:
         return msg.room is not None and self.s.config.group(msg.room) is not None
 
