@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.outbox import Outbox
 from bot.pipeline import DuplicateFilter, Pipeline
+from bot.rate_limit import RateLimiter
 from bot.scheduler import Scheduler
 from bot.transports.base import Transport
 from handlers.base import DetectorLike, Feature, Services
@@ -33,13 +34,14 @@ class App:
         *,
         db_path: Path | None = None,
         dedup: DuplicateFilter | None = None,
+        limiter: RateLimiter | None = None,
     ):
         self.config = config
         self.clock = clock
         self.transport = transport
         self.db = Database(db_path or config.bot.database)
         self.scheduler = Scheduler(clock)
-        self.outbox = Outbox(self.db, transport, clock)
+        self.outbox = Outbox(self.db, transport, clock, limiter)
         self.services = Services(config, clock, self.db, detector, self.scheduler, self.outbox.put)
         self.features = self._build_features(self.services)
         self.pipeline = Pipeline(config, [h for f in self.features for h in f.handlers()], dedup)

@@ -12,16 +12,18 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlite_utils
 
 from bot.clock import Clock
 from bot.events import Outgoing
+from bot.rate_limit import RateLimiter
 from bot.transports.base import Transport, TransportError, UndeliverableError
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+RETRY_AFTER = timedelta(seconds=5)  # after a transport failure (connection down)
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,16 @@ def _pending(db: sqlite_utils.Database) -> list[QueuedMessage]:
     ]
 
 
+def _target(msg: Outgoing) -> str:
+    return f"room:{msg.room}" if msg.room is not None else f"contact:{msg.contact}"
+
+
 class Outbox:
-    def __init__(self, db: Database, transport: Transport, clock: Clock):
+    def __init__(self, db: Database, transport: Transport, clock: Clock, limiter: RateLimiter | None = None):
         self.db = db
         self.transport = transport
         self.clock = clock
+        self.limiter = limiter or RateLimiter.unlimited()
         self._wakeup = asyncio.Event()
 
     async def put(self, msg: Outgoing) -> bool:
@@ -86,15 +93,25 @@ class Outbox:
             self._wakeup.set()
         return added
 
-    async def drain(self) -> int:
-        """Send everything queued, urgent first; stop at the first transport failure
-        (the rest stays queued for the next attempt). Returns how many were sent."""
-        sent = 0
+    async def drain(self) -> datetime | None:
+        """Send everything queued that the rate limits allow now, urgent first and in
+        order per room; stop at the first transport failure (the rest stays queued).
+        Returns when the next held-back message may go, or None if nothing waits."""
         while True:
             pending = await self.db.read(_pending)
             if not pending:
-                return sent
+                return None
+            now = self.clock.now()
+            blocked: set[str] = set()
+            next_ready: datetime | None = None
+            sent_any = False
             for item in pending:
+                target = _target(item.message)
+                ready = self.limiter.ready_at(target, now)
+                if target in blocked or ready > now:
+                    blocked.add(target)  # later messages to the same room keep their order
+                    next_ready = ready if next_ready is None else min(next_ready, ready)
+                    continue
                 try:
                     await self.transport.send(item.message)
                 except UndeliverableError as exc:
@@ -104,17 +121,22 @@ class Outbox:
                 except TransportError as exc:
                     log.warning("发送失败，稍后重试：%s", exc)
                     await self.db.write(lambda db, i=item.id: db.execute("update outbox set attempts = attempts + 1 where id = ?", [i]))
-                    return sent
-                now = self.clock.now().isoformat()
-                await self.db.write(lambda db, i=item.id: db["outbox"].update(i, {"sent_at": now}))
-                sent += 1
+                    return now + RETRY_AFTER
+                now = self.clock.now()
+                if self.limiter.record(target, now):
+                    log.warning("今日已发送 %d 条消息，接近每日上限 %d 条：微信可能限制或封禁账号", self.limiter.sent_today, self.limiter.daily_cap)
+                await self.db.write(lambda db, i=item.id, at=now.isoformat(): db["outbox"].update(i, {"sent_at": at}))
+                sent_any = True
+            if not sent_any or next_ready is not None:
+                return next_ready
 
-    async def run_forever(self, retry_seconds: float = 5.0) -> None:
-        """Live loop: send whenever something is queued; retry after failures."""
+    async def run_forever(self) -> None:
+        """Live loop: send whenever something is queued, as fast as the limits allow."""
         while True:
             self._wakeup.clear()
-            await self.drain()
+            next_ready = await self.drain()
+            timeout = 60.0 if next_ready is None else max(0.05, (next_ready - self.clock.now()).total_seconds())
             try:
-                await asyncio.wait_for(self._wakeup.wait(), retry_seconds)
+                await asyncio.wait_for(self._wakeup.wait(), timeout)
             except TimeoutError:
                 pass
