@@ -5,6 +5,7 @@ handler (or the detector) sees them.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Protocol, Sequence
 
@@ -35,6 +36,7 @@ class Pipeline:
     async def handle(self, msg: Incoming) -> None:
         if not self.accepts(msg):
             return
+        msg = _well_formed(msg)
         if self.dedup is not None and self.dedup.is_duplicate(msg):
             log.info("重复消息已忽略：%s", msg.id)
             return
@@ -46,3 +48,13 @@ class Pipeline:
                     # Log the id, not the text: ordinary chat must not reach logs either.
                     log.exception("处理消息 %s 时出错（%s）", msg.id, type(handler).__name__)
                 return
+
+
+def _well_formed(msg: Incoming) -> Incoming:
+    """Replace lone UTF-16 surrogates (broken emoji from some clients) so that text can
+    be stored and sent; everything else is left exactly as written."""
+
+    def clean(text: str) -> str:
+        return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
+
+    return dataclasses.replace(msg, text=clean(msg.text), sender=clean(msg.sender), room=None if msg.room is None else clean(msg.room))

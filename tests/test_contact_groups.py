@@ -122,7 +122,7 @@ def test_odd_input_gives_a_sane_result_without_traceback(run_events, text, caplo
     at = 2026-03-02T09:15:00+08:00
     room = "{GROUP1}"
     from = "张大妈"
-    text = {json.dumps(text)}
+    text = {json.dumps(text, ensure_ascii=False)}
     mentions = ["平安助手"]
     """
     transcript = run_events(events)
@@ -133,3 +133,20 @@ def test_odd_input_gives_a_sane_result_without_traceback(run_events, text, caplo
     assert len(group) >= 1
     for message in transcript:
         assert len(message["text"]) < 2000
+
+
+async def test_lone_surrogates_from_the_wire_are_stored_safely(tmp_path, detector, config):
+    """A broken UTF-16 pair (seen from some clients) must not break storage of a report."""
+    from datetime import datetime, timedelta, timezone
+
+    from bot.events import Incoming
+    from bot.simulation import Simulation
+
+    start = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=8)))
+    sim = Simulation(config, start, detector, tmp_path / "s.db")
+    await sim.start()
+    await sim.transport.deliver(Incoming(id="x", at=start, sender="张\ud800大妈", text="楼下两个人吵起来了，快打架了\udc00", room=GROUP1))
+    await sim.app.outbox.drain()
+    await sim.stop()
+    notice = [m for m in sim.transcript() if m.get("contact") == "李警官"]
+    assert len(notice) == 1 and "楼下两个人吵起来了" in notice[0]["text"]
