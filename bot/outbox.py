@@ -23,12 +23,18 @@ from bot.transports.base import Transport, TransportError, UndeliverableError
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-RETRY_AFTER = timedelta(seconds=5)  # after a transport failure (connection down)
+# After a failed send, wait 5 s, then twice as long each time, at most 10 minutes; give
+# up after MAX_ATTEMPTS (about three hours), so a renamed room cannot hold a message forever.
+FIRST_RETRY = timedelta(seconds=5)
+MAX_RETRY = timedelta(minutes=10)
+MAX_ATTEMPTS = 24
 
 
 @dataclass(frozen=True)
 class QueuedMessage:
     id: int
+    attempts: int
+    retry_at: datetime | None
     message: Outgoing
 
 
@@ -59,6 +65,8 @@ def _pending(db: sqlite_utils.Database) -> list[QueuedMessage]:
     return [
         QueuedMessage(
             r["id"],
+            r["attempts"] or 0,
+            datetime.fromisoformat(r["retry_at"]) if r["retry_at"] else None,
             Outgoing(
                 text=r["text"] or "",
                 room=r["room"],
@@ -108,6 +116,8 @@ class Outbox:
             for item in pending:
                 target = _target(item.message)
                 ready = self.limiter.ready_at(target, now)
+                if item.retry_at is not None:
+                    ready = max(ready, item.retry_at)
                 if target in blocked or ready > now:
                     blocked.add(target)  # later messages to the same room keep their order
                     next_ready = ready if next_ready is None else min(next_ready, ready)
@@ -119,9 +129,13 @@ class Outbox:
                     await self.db.write(lambda db, i=item.id, why=str(exc): db["outbox"].update(i, {"failed": why}))
                     continue
                 except TransportError as exc:
-                    log.warning("发送失败，稍后重试：%s", exc)
-                    await self.db.write(lambda db, i=item.id: db.execute("update outbox set attempts = attempts + 1 where id = ?", [i]))
-                    return now + RETRY_AFTER
+                    retry_at = await self._failed(item, exc, now)
+                    if self.transport.state != "online":
+                        return retry_at  # everything would fail now: wait for the connection
+                    blocked.add(target)
+                    if retry_at is not None:
+                        next_ready = retry_at if next_ready is None else min(next_ready, retry_at)
+                    continue
                 now = self.clock.now()
                 if self.limiter.record(target, now):
                     log.warning("今日已发送 %d 条消息，接近每日上限 %d 条：微信可能限制或封禁账号", self.limiter.sent_today, self.limiter.daily_cap)
@@ -129,6 +143,18 @@ class Outbox:
                 sent_any = True
             if not sent_any or next_ready is not None:
                 return next_ready
+
+    async def _failed(self, item: QueuedMessage, exc: Exception, now: datetime) -> datetime | None:
+        """Record a failed attempt; returns when to try again, or None after giving up."""
+        attempts = item.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            log.error("消息 %s 发送 %d 次均失败，已放弃：%s", item.message.key, attempts, exc)
+            await self.db.write(lambda db: db["outbox"].update(item.id, {"attempts": attempts, "failed": str(exc)}))
+            return None
+        retry_at = now + min(FIRST_RETRY * 2 ** (attempts - 1), MAX_RETRY)
+        log.warning("消息 %s 发送失败（第%d次），%s 重试：%s", item.message.key, attempts, retry_at.strftime("%H:%M:%S"), exc)
+        await self.db.write(lambda db: db["outbox"].update(item.id, {"attempts": attempts, "retry_at": retry_at.isoformat()}))
+        return retry_at
 
     async def run_forever(self) -> None:
         """Live loop: send whenever something is queued, as fast as the limits allow."""

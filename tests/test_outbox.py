@@ -23,6 +23,7 @@ class RecordingTransport:
         self.sent: list[tuple[datetime, Outgoing]] = []
         self.down = False
         self.missing_rooms: set[str] = set()
+        self.unknown_rooms: set[str] = set()  # not found now, might be later
         self.state = "online"
 
     async def start(self, on_message) -> None: ...
@@ -31,7 +32,11 @@ class RecordingTransport:
 
     async def send(self, message: Outgoing) -> None:
         if self.down:
+            self.state = "offline"
             raise TransportError("连接中断")
+        self.state = "online"
+        if message.room in self.unknown_rooms:
+            raise TransportError(f"暂时找不到群：{message.room}")
         if message.room in self.missing_rooms:
             raise UndeliverableError(f"找不到群：{message.room}")
         self.sent.append((self.clock.now(), message))
@@ -137,3 +142,27 @@ def test_daily_warning_fires_once_at_the_threshold():
     assert warnings.count(True) == 1 and warnings.index(True) == 7  # the 8th of a cap of 10
     # a new day starts a new count
     assert [limiter.record("room:a", START + timedelta(days=1, seconds=i)) for i in range(8)][-1] is True
+
+
+async def test_a_room_not_found_is_retried_with_backoff_without_holding_up_others(tmp_path):
+    from bot.outbox import MAX_ATTEMPTS
+
+    clock, db, transport, outbox = await make(tmp_path)
+    transport.unknown_rooms.add("新建的群")
+    await outbox.put(Outgoing(text="先发这条", room="新建的群"))
+    await outbox.put(Outgoing(text="其他群照常", room="群A"))
+    first_retry = await outbox.drain()
+    assert [m.text for _, m in transport.sent] == ["其他群照常"]
+    assert first_retry == START + timedelta(seconds=5)
+    # The bot is added to the room later: the next retry delivers it.
+    transport.unknown_rooms.clear()
+    clock.advance_to(first_retry)
+    await drive(outbox, clock)
+    assert [m.text for _, m in transport.sent] == ["其他群照常", "先发这条"]
+    # A room that never appears is given up after MAX_ATTEMPTS tries.
+    transport.unknown_rooms.add("永远没有的群")
+    await outbox.put(Outgoing(text="发不出", room="永远没有的群"))
+    await drive(outbox, clock)
+    row = await db.read(lambda d: list(d.query("select attempts, failed from outbox where text = '发不出'"))[0])
+    await db.close()
+    assert row["attempts"] == MAX_ATTEMPTS and row["failed"]
