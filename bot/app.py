@@ -52,6 +52,13 @@ class App:
         """Every behaviour of the bot, in the order handlers are offered a message."""
         return [ContactGroupReports(services)]
 
+    @property
+    def transport_state(self) -> str:
+        return self.transport.state
+
+    async def outbox_pending(self) -> int:
+        return await self.outbox.pending_count()
+
     async def start(self) -> None:
         version = await self.db.open()
         log.info("数据库 %s 已就绪（结构版本 %d）", self.db.path, version)

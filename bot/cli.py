@@ -71,6 +71,26 @@ def simulate(scenario_path: Path, db_path: Path | None) -> None:
 
 
 @main.command()
+@click.option("-c", "--config", "config_path", type=click.Path(path_type=Path), default=Path("pingan.toml"), show_default=True, help="配置文件")
+@click.option("--login-timeout", type=float, default=60.0, show_default=True, help="等待微信登录的秒数")
+def run(config_path: Path, login_timeout: float) -> None:
+    """接入真实微信运行（网关地址和 token 来自环境变量）。"""
+    import os
+
+    from bot.config import wechaty_connection
+    from bot.live import run_live
+
+    config = _load_config_or_exit(config_path)
+    try:
+        connection = wechaty_connection(os.environ)
+    except ConfigError as exc:
+        _fail(exc.problems[0])
+    logging.getLogger().setLevel(logging.INFO)
+    detector = _load_detector(config.bot.lexicon)
+    sys.exit(asyncio.run(run_live(config, connection, detector, login_timeout=login_timeout)))
+
+
+@main.command()
 def demo() -> None:
     """用内置模拟器和示例配置演示一遍：居民报告 → 立案 → 通知民警。"""
     from bot.demo.transcript import render

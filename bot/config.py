@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -80,6 +80,37 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """Where the health endpoint (and later the dashboard) listens."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True)
+class WechatyConnection:
+    endpoint: str
+    token: str
+
+
+ENV_TOKEN = "WECHATY_PUPPET_SERVICE_TOKEN"
+ENV_ENDPOINT = "WECHATY_PUPPET_SERVICE_ENDPOINT"
+
+
+def wechaty_connection(environ: Mapping[str, str]) -> WechatyConnection:
+    """Read the puppet-service endpoint and token from the environment (the only place
+    the bot reads it). Without an endpoint python-wechaty would go looking for one over
+    the internet, so both are required."""
+    missing = [name for name in (ENV_TOKEN, ENV_ENDPOINT) if not environ.get(name, "").strip()]
+    if missing:
+        raise ConfigError([f"缺少环境变量 {' 和 '.join(missing)}：请设置网关地址（host:port）和 token，见 README“连接微信”"])
+    endpoint = environ[ENV_ENDPOINT].strip()
+    if not re.fullmatch(r"[\w.\-]+:\d{1,5}", endpoint):
+        raise ConfigError([f'{ENV_ENDPOINT} 应为 host:port，如 127.0.0.1:8788，实际是 "{endpoint}"'])
+    return WechatyConnection(endpoint, environ[ENV_TOKEN].strip())
+
+
+@dataclass(frozen=True)
 class Station:
     id: str
     name: str
@@ -136,6 +167,7 @@ class Config:
     followup: Followup
     briefing: Briefing
     outbox: OutboxSettings
+    web: WebSettings
     stations: tuple[Station, ...]
     officers: tuple[Officer, ...]
     groups: tuple[ContactGroup, ...]
@@ -287,12 +319,13 @@ class _Parser:
     # -- sections ------------------------------------------------------------------
 
     def parse(self, data: dict) -> Config:
-        self.table(data, "", {"bot", "escalation", "followup", "briefing", "outbox", "stations", "officers", "groups", "schools"})
+        self.table(data, "", {"bot", "escalation", "followup", "briefing", "outbox", "web", "stations", "officers", "groups", "schools"})
         bot = self.bot(data.get("bot"))
         escalation = self.escalation(data.get("escalation", {}))
         followup = self.followup(data.get("followup", {}))
         briefing = self.briefing(data.get("briefing", {}))
         outbox = self.outbox(data.get("outbox", {}))
+        web = self.web(data.get("web", {}))
         stations = [s for s in (self.station(p, d) for p, d in self.array_of_tables(data, "stations", True)) if s]
         officers = [o for o in (self.officer(p, d) for p, d in self.array_of_tables(data, "officers", True)) if o]
         groups = [g for g in (self.group(p, d) for p, d in self.array_of_tables(data, "groups", False)) if g]
@@ -310,7 +343,7 @@ class _Parser:
             ack_in_group=bot.ack_in_group,
             notify_reporter=bot.notify_reporter,
         )
-        return Config(self.path, bot, escalation, followup, briefing, outbox, tuple(stations), tuple(officers), tuple(groups), tuple(schools))
+        return Config(self.path, bot, escalation, followup, briefing, outbox, web, tuple(stations), tuple(officers), tuple(groups), tuple(schools))
 
     def bot(self, data: Any) -> BotSettings | None:
         if data is None:
@@ -379,6 +412,12 @@ class _Parser:
             self.minutes(d, "daily_cap", "outbox.daily_cap", defaults.daily_cap),
             float(ratio),
         )
+
+    def web(self, data: Any) -> WebSettings:
+        d = self.table(data, "web", {"host", "port"})
+        host = self.value(d, "host", "web.host", str, "127.0.0.1")
+        port = self.value(d, "port", "web.port", int, 8080, lambda v: None if 0 <= v <= 65535 else "端口应在 0 到 65535 之间")
+        return WebSettings(host, port)
 
     def station(self, path: str, data: dict) -> Station | None:
         d = self.table(data, path, {"id", "name", "leader", "officers_room"})

@@ -144,6 +144,9 @@ class Outbox:
             if not sent_any or next_ready is not None:
                 return next_ready
 
+    async def pending_count(self) -> int:
+        return await self.db.read(lambda db: db.execute("select count(*) from outbox where sent_at is null and failed is null").fetchone()[0])
+
     async def _failed(self, item: QueuedMessage, exc: Exception, now: datetime) -> datetime | None:
         """Record a failed attempt; returns when to try again, or None after giving up."""
         attempts = item.attempts + 1

@@ -1,0 +1,65 @@
+"""`pingan run`: the bot in real WeChat groups, through a Wechaty puppet service."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+
+from bot.app import App
+from bot.clock import RealClock
+from bot.config import Config, WechatyConnection
+from bot.dedup import Deduplicator
+from bot.rate_limit import RateLimiter
+from bot.web.health import health_app
+from handlers.base import DetectorLike
+
+log = logging.getLogger(__name__)
+
+
+async def run_live(config: Config, connection: WechatyConnection, detector: DetectorLike, *, login_timeout: float = 60.0) -> int:
+    """Run until SIGINT/SIGTERM; returns the process exit code."""
+    from bot.transports.wechaty import TransportStartError, WechatyTransport
+
+    clock = RealClock(config.bot.tz)
+    transport = WechatyTransport(connection.endpoint, connection.token, config.bot.name, clock.now, login_timeout)
+    limits = config.outbox
+    app = App(
+        config,
+        clock,
+        transport,
+        detector,
+        dedup=Deduplicator(),
+        limiter=RateLimiter(limits.room_interval_seconds, limits.per_minute, limits.daily_cap, limits.daily_warn_ratio),
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    runner = web.AppRunner(health_app(app), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.web.host, config.web.port)
+    await site.start()
+    log.warning("健康检查：http://%s:%d/healthz", config.web.host, config.web.port)
+    try:
+        try:
+            await app.start()
+        except TransportStartError as exc:
+            log.error("无法登录微信：%s", exc)
+            return 2
+        log.warning("已登录微信，%s 开始值守 %d 个群", config.bot.name, len(config.known_rooms))
+        work = asyncio.create_task(app.run_forever())
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if work.done():
+            work.result()  # a crash of the loops surfaces here
+        log.warning("收到停止信号，正在退出")
+        return 0
+    finally:
+        with contextlib.suppress(Exception):
+            await app.stop()
+        await runner.cleanup()
