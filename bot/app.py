@@ -18,6 +18,7 @@ from bot.rate_limit import RateLimiter
 from bot.scheduler import Scheduler
 from bot.transports.base import Transport
 from handlers.base import DetectorLike, Feature, Services
+from handlers.guard_posts import GuardPosts
 from handlers.reports import ContactGroupReports
 from storage.db import Database
 
@@ -50,7 +51,7 @@ class App:
     @staticmethod
     def _build_features(services: Services) -> list[Feature]:
         """Every behaviour of the bot, in the order handlers are offered a message."""
-        return [ContactGroupReports(services)]
+        return [ContactGroupReports(services), GuardPosts(services)]
 
     @property
     def transport_state(self) -> str:

@@ -1,13 +1,15 @@
 """Scenario files for `pingan simulate` (SPEC.md "`pingan simulate`").
 
 An extension beyond SPEC.md: an event with `restart = true` (and no text) stops the
-bot and starts it again on the same database at that moment, to rehearse a crash.
+bot and starts it again on the same database at that moment, to rehearse a crash;
+with `downtime_minutes = N` the bot stays down N minutes first (the clock moves on,
+nothing runs), to rehearse work missed while it was down.
 """
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 
@@ -23,6 +25,7 @@ class ScenarioEvent:
     room: str | None = None
     mentions: tuple[str, ...] = ()
     restart: bool = False
+    downtime: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,13 @@ def load_scenario(path: Path | str) -> Scenario:
     events = [_event(e, i, path, start, end) for i, e in enumerate(raw_events)]
     # Stable sort: events at the same moment keep the order they were written in.
     events.sort(key=lambda e: e.at)
+    for down in (e for e in events if e.restart and e.downtime):
+        back = down.at + down.downtime
+        if back >= end:
+            raise ScenarioError(f"{path}: downtime_minutes: 重启时间 {back.isoformat()} 不早于 end")
+        lost = next((e for e in events if not e.restart and down.at < e.at < back), None)
+        if lost is not None:
+            raise ScenarioError(f"{path}: {lost.at.isoformat()} 的消息落在机器人停机期间（{down.at.isoformat()} 起 {down.downtime}）")
     return Scenario(path, (path.parent / data["config"]).resolve(), start, end, tuple(events))
 
 
@@ -72,14 +82,19 @@ def _event(raw: object, i: int, path: Path, start: datetime, end: datetime) -> S
     where = f"events[{i}]"
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path}: {where}: 应为表")
-    unknown = sorted(set(raw) - {"at", "room", "from", "text", "mentions", "restart"})
+    unknown = sorted(set(raw) - {"at", "room", "from", "text", "mentions", "restart", "downtime_minutes"})
     if unknown:
         raise ScenarioError(f"{path}: {where}.{unknown[0]}: 未知的配置项")
     at = _moment(raw.get("at"), f"{where}.at", path)
     if not start <= at < end:
         raise ScenarioError(f"{path}: {where}.at: {at.isoformat()} 不在 start 与 end 之间")
     if raw.get("restart") is True:
-        return ScenarioEvent(at=at, restart=True)
+        downtime = raw.get("downtime_minutes", 0)
+        if isinstance(downtime, bool) or not isinstance(downtime, int) or downtime < 0:
+            raise ScenarioError(f"{path}: {where}.downtime_minutes: 应为不小于0的整数分钟")
+        return ScenarioEvent(at=at, restart=True, downtime=timedelta(minutes=downtime))
+    if "downtime_minutes" in raw:
+        raise ScenarioError(f"{path}: {where}.downtime_minutes: 只能用于 restart = true 的事件")
     sender, text = raw.get("from"), raw.get("text")
     if not isinstance(sender, str) or not sender:
         raise ScenarioError(f"{path}: {where}.from: 缺少发送人")

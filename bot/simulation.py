@@ -7,7 +7,7 @@ handlers, writes and sends to finish, so two runs print identical transcripts.
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.app import App
@@ -42,9 +42,11 @@ class Simulation:
             await self.app.stop()
             self.app = None
 
-    async def restart(self) -> None:
-        """Stop and start again on the same database and clock, as after a crash."""
+    async def restart(self, downtime: timedelta = timedelta(0)) -> None:
+        """Stop and start again on the same database and clock, as after a crash;
+        the clock moves on by `downtime` while nothing runs."""
         await self.stop()
+        self.clock.advance_to(self.clock.now() + downtime)
         await self.start()
 
     async def run_until(self, moment: datetime, *, inclusive: bool = True) -> None:
@@ -102,7 +104,7 @@ async def simulate(scenario: Scenario, config: Config, detector: DetectorLike, d
             for event in scenario.events:
                 if event.restart:
                     await sim.run_until(event.at)
-                    await sim.restart()
+                    await sim.restart(event.downtime)
                 else:
                     await sim.say(event)
             await sim.run_until(scenario.end, inclusive=False)

@@ -1,0 +1,108 @@
+"""The weekly duty table (值班表): a week's school days, shifts and names after swaps.
+
+Sent every Sunday at 18:00 for the coming week, and on request (`值班表` in the room).
+It is read on a phone, so one line per day where a school has one shift, and swaps
+are shown where they happen ("王老师（代赵老师）") so nobody is surprised.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, tzinfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.config import School
+from bot.events import Outgoing
+from handlers.base import Services
+from handlers.guard_dates import short_day
+from handlers.guard_roster import ShiftDay, duty_with_swaps, shift_days
+from handlers.guard_shifts import CATCH_UP, deliver_unless_late
+from handlers.school_days import holiday_name, in_term, is_makeup_workday
+from storage import guard_posts as store
+
+NOBODY = "（无人排班）"
+
+
+def week_of(day: date) -> tuple[date, date]:
+    """Monday and Sunday of the week containing `day`."""
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def _names(sd: ShiftDay, swaps: list[store.Swap]) -> str:
+    duty = duty_with_swaps(sd, swaps)
+    if not duty:
+        return NOBODY
+    # Who each replacement stands in for: follow the chain back to the roster name.
+    stands_in: dict[str, str] = {}
+    for swap in swaps:
+        if swap.shift == sd.shift.name and swap.day == sd.day:
+            stands_in[swap.replacement] = stands_in.pop(swap.original, swap.original)
+    return "、".join(f"{p}（代{stands_in[p]}）" if p in stands_in and stands_in[p] != p else p for p in duty)
+
+
+def _day_note(day: date) -> str:
+    return "（调休上课）" if is_makeup_workday(day) else ""
+
+
+def has_school_day(school: School, first: date, last: date, tz: tzinfo) -> bool:
+    return any(shift_days(school, first + timedelta(days=i), tz) for i in range((last - first).days + 1))
+
+
+def render_table(school: School, first: date, last: date, swaps: list[store.Swap], tz: tzinfo) -> str:
+    """The table text for dates `first`..`last` (a Monday–Sunday week)."""
+    lines = [f"【护学岗值班表】{school.name} {first.month}月{first.day}日–{last.month}月{last.day}日"]
+    single = len(school.shifts) == 1
+    if single:
+        only = school.shifts[0]
+        lines.append(f"{only.name} {only.start:%H:%M}–{only.end:%H:%M}")
+    any_day = False
+    day = first
+    while day <= last:
+        sds = shift_days(school, day, tz)
+        if sds:
+            any_day = True
+            if single:
+                lines.append(f"{short_day(day)}{_day_note(day)}：{_names(sds[0], swaps)}")
+            else:
+                lines.append(f"{short_day(day)}{_day_note(day)}")
+                lines += [f"  {sd.shift.name} {sd.hours}：{_names(sd, swaps)}" for sd in sds]
+        elif day.weekday() < 5 and in_term(school, day):
+            # A weekday off inside the term is news; weekends off are not.
+            why = holiday_name(day)
+            lines.append(f"{short_day(day)}：不上课" + (f"（{why}）" if why else ""))
+        day += timedelta(days=1)
+    if not any_day:
+        lines.append("这一周没有上课日，护学岗暂停。")
+    else:
+        lines.append("到岗后请在群里回复“到岗”；需要换班请发：代班 日期 班次 代班人")
+    return "\n".join(lines)
+
+
+class WeeklyTable:
+    """Sunday 18:00: next week's table in each school's room, once per school and week."""
+
+    SEND_AT = {"day_of_week": "sun", "hour": 18, "minute": 0}
+
+    def __init__(self, services: Services):
+        self.s = services
+        self.tz = services.config.bot.tz
+
+    def schedule(self) -> None:
+        for school in self.s.config.schools:
+            trigger = CronTrigger(**self.SEND_AT, timezone=self.tz)
+            self.s.scheduler.add(f"guard:{school.id}:table", trigger, lambda t, sc=school: self._send(sc, t), catch_up=CATCH_UP)
+
+    async def table(self, school: School, first: date, last: date) -> str:
+        swaps = await self.s.db.read(lambda db: store.swaps_between(db, school.id, first, last))
+        return render_table(school, first, last, swaps, self.tz)
+
+    async def _send(self, school: School, fire_time: datetime) -> None:
+        sunday = fire_time.astimezone(self.tz).date()
+        first, last = sunday + timedelta(days=1), sunday + timedelta(days=7)
+        # Outside the term every Sunday would say "no school next week": say it once,
+        # in the week the break starts, and stay quiet until school is back.
+        if not has_school_day(school, first, last, self.tz) and not has_school_day(school, sunday - timedelta(days=6), sunday, self.tz):
+            return
+        text = await self.table(school, first, last)
+        key = f"guard:{school.id}:table:{first.isoformat()}"
+        await deliver_unless_late(self.s, fire_time, "护学岗值班表", [Outgoing(text=text, room=school.room, key=key)])

@@ -1,0 +1,71 @@
+"""Guard-post groups (护学岗工作群), SPEC.md "Guard-post groups (schools)".
+
+The feature that ties the pieces together: in a school's room it routes 到岗 to
+check-in, 代班 to swaps and 值班表 to the table; at start it warns about years
+without state calendar data, settles shifts that ended while the bot was down, and
+schedules reminders, chasing, officer notices and the weekly table.
+
+Ordinary chat in a guard-post room is not stored or answered.
+"""
+from __future__ import annotations
+
+import logging
+
+from bot.config import School
+from bot.events import Incoming, Outgoing
+from handlers.base import Services
+from handlers.duty_table import WeeklyTable, week_of
+from handlers.guard_checkin import CheckIns, is_checkin
+from handlers.guard_shifts import ShiftJobs
+from handlers.guard_swaps import Swaps, is_swap_command
+from handlers.school_days import calendar_warnings
+from handlers.text import normalize_command, strip_leading_mentions
+
+log = logging.getLogger(__name__)
+
+TABLE_COMMANDS = frozenset({"值班表", "本周值班表", "查值班表"})
+HELP_TEXT = (
+    "护学岗群可用：\n"
+    "到岗 —— 到岗后回复，登记签到\n"
+    "代班 日期 班次 代班人 —— 如：代班 3月5日 晚间护学岗 王老师\n"
+    "值班表 —— 查看本周值班安排"
+)
+
+
+class GuardPosts:
+    def __init__(self, services: Services):
+        self.s = services
+        self.tz = services.config.bot.tz
+        self.checkins = CheckIns(services)
+        self.swaps = Swaps(services)
+        self.jobs = ShiftJobs(services)
+        self.table = WeeklyTable(services)
+
+    def handlers(self) -> list["GuardPosts"]:
+        return [self]
+
+    async def start(self) -> None:
+        for warning in calendar_warnings(self.s.config):
+            log.warning(warning)
+        await self.jobs.settle_missed()
+        self.jobs.schedule()
+        self.table.schedule()
+
+    def matches(self, msg: Incoming) -> bool:
+        return msg.room is not None and self.s.config.school_by_room(msg.room) is not None
+
+    async def handle(self, msg: Incoming) -> None:
+        school = self.s.config.school_by_room(msg.room or "")
+        assert school is not None
+        if is_checkin(msg.text):
+            await self.checkins.handle(school, msg)
+        elif is_swap_command(msg.text):
+            await self.swaps.handle(school, msg)
+        elif normalize_command(strip_leading_mentions(msg.text)) in TABLE_COMMANDS:
+            await self._this_week(school, msg)
+        elif msg.mentions_bot:
+            await self.s.send(Outgoing(text=HELP_TEXT, room=school.room, mentions=(msg.sender,)))
+
+    async def _this_week(self, school: School, msg: Incoming) -> None:
+        first, last = week_of(msg.at.astimezone(self.tz).date())
+        await self.s.send(Outgoing(text=await self.table.table(school, first, last), room=school.room))

@@ -1,0 +1,78 @@
+"""Helpers for the guard-post tests: scenarios written inline, run on the virtual clock
+with the guard-post test config.
+
+Guard-post rooms never reach the detector, so these runs use one that flags nothing:
+the guard tests then neither wait for nor depend on the real lexicon.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import sqlite_utils
+
+from bot.config import load_config
+from bot.scenario import load_scenario
+from bot.simulation import run_scenario
+from nlp.detection import Detection
+from tests.conftest import CONFIGS
+
+GUARD_CONFIG = CONFIGS / "guard_posts.toml"
+YC1Z = "宜春一中护学岗工作群"
+XJXX = "秀江小学护学岗工作群"
+
+
+class NoDetector:
+    def detect(self, text: str) -> Detection:
+        return Detection(flagged=False)
+
+
+def moment(local: str) -> str:
+    """'2026-03-02 21:20' -> a TOML datetime in Beijing time."""
+    day, clock = local.split(" ")
+    return f"{day}T{clock}:00+08:00"
+
+
+def say(local: str, sender: str, text: str, room: str | None = YC1Z) -> str:
+    lines = ["[[events]]", f"at = {moment(local)}", f"from = {json.dumps(sender, ensure_ascii=False)}", f"text = {json.dumps(text, ensure_ascii=False)}"]
+    if room is not None:
+        lines.append(f"room = {json.dumps(room, ensure_ascii=False)}")
+    return "\n".join(lines) + "\n"
+
+
+def restart(local: str, downtime_minutes: int = 0) -> str:
+    extra = f"\ndowntime_minutes = {downtime_minutes}" if downtime_minutes else ""
+    return f"[[events]]\nat = {moment(local)}\nrestart = true{extra}\n"
+
+
+def run(tmp_path: Path, *events: str, start: str, end: str, config: Path = GUARD_CONFIG, db: str = "guard.db") -> list[dict]:
+    """Run the scenario and return its transcript; the database stays at tmp_path/db."""
+    path = tmp_path / "scenario.toml"
+    path.write_text(
+        f'config = "{config.as_posix()}"\nstart = {moment(start)}\nend = {moment(end)}\n' + "\n".join(events),
+        encoding="utf-8",
+    )
+    scenario = load_scenario(path)
+    return asyncio.run(run_scenario(scenario, load_config(scenario.config_path), NoDetector(), tmp_path / db))
+
+
+def database(tmp_path: Path, db: str = "guard.db") -> sqlite_utils.Database:
+    return sqlite_utils.Database(tmp_path / db)
+
+
+def in_room(transcript: list[dict], room: str) -> list[dict]:
+    return [m for m in transcript if m.get("room") == room]
+
+
+def to_contact(transcript: list[dict], name: str) -> list[dict]:
+    return [m for m in transcript if m.get("contact") == name]
+
+
+def at(message: dict) -> str:
+    """'2026-03-02T21:15:00+08:00' -> '2026-03-02 21:15'"""
+    return message["at"][:16].replace("T", " ")
+
+
+def reminders(transcript: list[dict], room: str = YC1Z) -> list[dict]:
+    return [m for m in in_room(transcript, room) if m["text"].startswith("【护学岗提醒】")]
