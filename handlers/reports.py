@@ -15,6 +15,7 @@ from typing import Awaitable, Callable
 from bot.config import ContactGroup
 from bot.events import Incoming, Outgoing
 from handlers.base import Services
+from handlers.progress import answer_progress, is_progress_query
 from handlers.text import clip, local_minute, strip_leading_mentions
 from nlp.detection import CATEGORIES, SEVERITIES, Detection
 from storage import cases as case_store
@@ -84,6 +85,9 @@ class ContactGroupReports:
         config = self.s.config
         group = config.group(msg.room or "")
         assert group is not None
+        if is_progress_query(msg):
+            await answer_progress(self.s, msg)
+            return
         if config.officer(msg.sender) is not None:
             return  # officers' own messages are never reports
         text = strip_leading_mentions(msg.text) if msg.mentions_bot else msg.text
@@ -126,6 +130,8 @@ class ContactGroupReports:
         case, opened, previous_severity = await self.s.db.write(open_or_join)
         if not opened:
             log.info("消息并入案件 %s（第%d条）", case.label, case.message_count)
+            if case.severity != previous_severity and self.on_case_opened is not None:
+                await self.on_case_opened(case)  # a higher severity escalates sooner
             if case.severity == "urgent" and previous_severity != "urgent":
                 # Joining is silent, except when life is now at risk: page the officer again.
                 await self.s.send(self._officer_notice(case, msg, text, report, upgraded=True))

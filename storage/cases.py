@@ -45,10 +45,16 @@ class Case:
     closed_at: datetime | None
     outcome: str | None
     outcome_note: str | None
+    escalate_from: datetime | None = None  # start of the current escalation clock
+    escalation_round: int = 1
 
     @property
     def label(self) -> str:
         return f"#{self.id}"
+
+    @property
+    def escalation_base(self) -> datetime:
+        return self.escalate_from or self.opened_at
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -77,6 +83,8 @@ def _case(row: dict) -> Case:
         closed_at=_dt(row["closed_at"]),
         outcome=row["outcome"],
         outcome_note=row["outcome_note"],
+        escalate_from=_dt(row.get("escalate_from")),
+        escalation_round=row.get("escalation_round") or 1,
     )
 
 
@@ -152,6 +160,9 @@ def join_case(db: sqlite_utils.Database, case: Case, *, at: datetime, sender: st
     )
     _insert_message(db, case.id, at, sender, text, keywords)
     detail = "" if severity == case.severity else f"等级升为{severity}"
+    if severity != case.severity:
+        # A rise in severity restarts the escalation clock at the new, shorter pace.
+        restart_escalation(db, case.id, at)
     add_event(db, case.id, at, "message_joined", sender, detail)
     joined = get_case(db, case.id)
     assert joined is not None
@@ -180,3 +191,118 @@ def case_messages(db: sqlite_utils.Database, case_id: int) -> list[dict]:
 
 def case_events(db: sqlite_utils.Database, case_id: int) -> list[dict]:
     return list(db.query("select at, kind, actor, detail from case_events where case_id = ? order by id", [case_id]))
+
+
+# --------------------------------------------------------------------------- workflow
+# The handlers check permissions and legal transitions inside the same write
+# transaction that applies them, so two officers racing to claim see one winner.
+
+# Outcomes of 办结 and the status each leads to.
+MEDIATED = "调解成功"
+NOT_MEDIATED = "调解不成"
+HANDLED = "已处置"
+OUTCOME_STATUS = {MEDIATED: AWAITING_FOLLOWUP, NOT_MEDIATED: CLOSED, HANDLED: CLOSED}
+UNFINISHED_STATUSES = (PENDING, IN_PROGRESS, AWAITING_FOLLOWUP)  # someone still has work to do
+RESOLVED_STATUSES = (AWAITING_FOLLOWUP, ARCHIVED, CLOSED)
+
+# Which states each action may start from (SPEC.md "States").
+ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    "claim": (PENDING,),
+    "resolve": (IN_PROGRESS,),
+    "false_positive": OPEN_STATUSES,
+    "transfer": UNFINISHED_STATUSES,
+    "followup": (AWAITING_FOLLOWUP,),
+    "rebound": (AWAITING_FOLLOWUP, ARCHIVED),
+}
+
+
+def _reload(db: sqlite_utils.Database, case_id: int) -> Case:
+    case = get_case(db, case_id)
+    assert case is not None
+    return case
+
+
+def restart_escalation(db: sqlite_utils.Database, case_id: int, at: datetime) -> None:
+    db.execute(
+        "update cases set escalate_from = ?, escalation_round = coalesce(escalation_round, 1) + 1 where id = ?",
+        [at.isoformat(), case_id],
+    )
+
+
+def claim(db: sqlite_utils.Database, case_id: int, officer: str, at: datetime) -> Case:
+    # The claimer becomes the responsible officer: follow-up reminders go to them.
+    db["cases"].update(case_id, {"status": IN_PROGRESS, "claimed_by": officer, "claimed_at": at.isoformat(), "officer": officer})
+    add_event(db, case_id, at, "claimed", officer)
+    return _reload(db, case_id)
+
+
+def transfer(db: sqlite_utils.Database, case: Case, to_officer: str, actor: str, at: datetime) -> Case:
+    db["cases"].update(case.id, {"officer": to_officer})
+    if case.status == PENDING:
+        # The new officer gets a full escalation clock of their own.
+        restart_escalation(db, case.id, at)
+    add_event(db, case.id, at, "transferred", actor, f"{case.officer}→{to_officer}")
+    return _reload(db, case.id)
+
+
+def resolve(db: sqlite_utils.Database, case_id: int, outcome: str, note: str, actor: str, at: datetime) -> Case:
+    db["cases"].update(case_id, {"status": OUTCOME_STATUS[outcome], "outcome": outcome, "outcome_note": note or None, "closed_at": at.isoformat()})
+    add_event(db, case_id, at, "resolved", actor, f"{outcome}：{note}" if note else outcome)
+    return _reload(db, case_id)
+
+
+def mark_false_positive(db: sqlite_utils.Database, case: Case, actor: str, at: datetime) -> Case:
+    """Close as 误报 and count it against every lexicon word that fired, so the
+    noisiest words can be tuned."""
+    db["cases"].update(case.id, {"status": FALSE_POSITIVE, "outcome": FALSE_POSITIVE, "closed_at": at.isoformat()})
+    db["keyword_feedback"].insert_all(
+        [{"case_id": case.id, "keyword": word, "category": case.category, "at": at.isoformat(), "actor": actor} for word in case.keywords]
+    )
+    add_event(db, case.id, at, "false_positive", actor, "、".join(case.keywords))
+    return _reload(db, case.id)
+
+
+def reopen(db: sqlite_utils.Database, case_id: int, actor: str, at: datetime, note: str) -> Case:
+    """回访 反弹: the dispute is back, so the case is open again and no longer resolved."""
+    db["cases"].update(case_id, {"status": IN_PROGRESS, "outcome": None, "outcome_note": None, "closed_at": None})
+    add_event(db, case_id, at, "reopened", actor, note)
+    return _reload(db, case_id)
+
+
+def archive(db: sqlite_utils.Database, case_id: int, at: datetime) -> Case:
+    db["cases"].update(case_id, {"status": ARCHIVED})
+    add_event(db, case_id, at, "archived", "系统", "回访完毕")
+    return _reload(db, case_id)
+
+
+def list_cases(
+    db: sqlite_utils.Database,
+    statuses: tuple[str, ...],
+    *,
+    stations: tuple[str, ...] | None = None,
+    officer: str | None = None,
+    limit: int = 10,
+    offset: int = 0,
+) -> tuple[list[Case], int]:
+    """Cases in these states, oldest first, one page of them and the total count."""
+    where = [f"status in ({','.join('?' * len(statuses))})"]
+    params: list = list(statuses)
+    if stations is not None:
+        where.append(f"station in ({','.join('?' * len(stations))})")
+        params += list(stations)
+    if officer is not None:
+        where.append("officer = ?")
+        params.append(officer)
+    clause = " and ".join(where)
+    total = db.execute(f"select count(*) from cases where {clause}", params).fetchone()[0]
+    rows = db.query(f"select * from cases where {clause} order by datetime(opened_at), id limit ? offset ?", [*params, limit, offset])
+    return [_case(r) for r in rows], total
+
+
+def pending_cases(db: sqlite_utils.Database) -> list[Case]:
+    """Unclaimed cases: the escalation clock runs for these."""
+    return [_case(r) for r in db.query("select * from cases where status = ? order by id", [PENDING])]
+
+
+def has_event(db: sqlite_utils.Database, case_id: int, kind: str) -> bool:
+    return bool(list(db.query("select 1 from case_events where case_id = ? and kind = ? limit 1", [case_id, kind])))
