@@ -18,7 +18,10 @@ from bot.rate_limit import RateLimiter
 from bot.scheduler import Scheduler
 from bot.transports.base import Transport
 from handlers.base import DetectorLike, Feature, Services
+from handlers.escalation import EscalationClock
+from handlers.followups import FollowupReminders
 from handlers.guard_posts import GuardPosts
+from handlers.officers import OfficerCommands
 from handlers.reports import ContactGroupReports
 from storage.db import Database
 
@@ -51,7 +54,15 @@ class App:
     @staticmethod
     def _build_features(services: Services) -> list[Feature]:
         """Every behaviour of the bot, in the order handlers are offered a message."""
-        return [ContactGroupReports(services), GuardPosts(services)]
+        escalation = EscalationClock(services)
+        followups = FollowupReminders(services)
+        return [
+            ContactGroupReports(services, on_case_opened=escalation.on_case_changed),
+            GuardPosts(services),
+            OfficerCommands(services, escalation, followups),
+            escalation,
+            followups,
+        ]
 
     @property
     def transport_state(self) -> str:

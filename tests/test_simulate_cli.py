@@ -22,7 +22,9 @@ def test_simulate_prints_json_lines_and_is_byte_identical_across_runs():
     assert first.exit_code == 0, first.output
     assert first.output == second.output
     lines = [json.loads(line) for line in first.output.splitlines()]
-    assert [sorted(line) for line in lines] == [
+    # The 110 reply, the acknowledgement and the officer's notice; escalation of the
+    # unclaimed case follows later (tests/test_escalation.py).
+    assert [sorted(line) for line in lines[:3]] == [
         ["at", "mentions", "room", "text"],
         ["at", "mentions", "room", "text"],
         ["at", "contact", "mentions", "text"],

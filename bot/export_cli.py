@@ -1,0 +1,81 @@
+"""`pingan export`: the ledger (台账) as CSV or XLSX (SPEC.md "`pingan export`")."""
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from bot.config import Config, ConfigError, load_config
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _month(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})", value.strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        _fail(f"--month 应写成 YYYY-MM，如 2026-03，实际是 {value!r}")
+    assert m is not None
+    return int(m.group(1)), int(m.group(2))
+
+
+async def _rows(config: Config, db_path: Path, month: tuple[int, int] | None, unmasked: bool) -> list:
+    from storage.db import Database
+    from storage.export import ledger_rows
+
+    db = Database(db_path)
+    try:
+        await db.open()  # brings an older database up to the current schema first
+        names = {s.id: s.name for s in config.stations}
+        return await db.read(lambda d: ledger_rows(d, tz=config.bot.tz, station_names=names, month=month, unmasked=unmasked))
+    finally:
+        await db.close()
+
+
+@click.command("export")
+@click.option("-c", "--config", "config_path", type=click.Path(path_type=Path), default=Path("pingan.toml"), show_default=True, help="配置文件")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None, help="数据库文件（默认用配置中的 database）")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default=None, help="csv 或 xlsx（省略时按 -o 的扩展名）")
+@click.option("--month", default=None, metavar="YYYY-MM", help="只导出这个月登记的案件")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="输出文件（csv 默认输出到屏幕）")
+@click.option("--unmasked", is_flag=True, help="不遮盖手机号和身份证号（仅限内部使用）")
+def export_command(config_path: Path, db_path: Path | None, fmt: str | None, month: str | None, output: Path | None, unmasked: bool) -> None:
+    """导出案件台账：CSV（UTF-8，Excel 可直接打开）或 XLSX。"""
+    from storage.export import csv_bytes, write_xlsx
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        _fail("\n".join(exc.problems))
+        return
+    if fmt is None:
+        suffix = output.suffix.lower().lstrip(".") if output else ""
+        if suffix not in ("csv", "xlsx"):
+            _fail("请用 --format csv 或 --format xlsx 指定格式")
+        fmt = suffix
+    wanted = _month(month)
+    path = db_path or config.bot.database
+    if not path.is_file():
+        _fail(f"数据库文件不存在：{path}")
+    rows = asyncio.run(_rows(config, path, wanted, unmasked))
+    label = f"{wanted[0]}-{wanted[1]:02d}" if wanted else "全部"
+    if fmt == "csv":
+        data = csv_bytes(rows)
+        if output is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+            return
+        output.write_bytes(data)
+    else:
+        output = output or Path(f"台账-{label}.xlsx")
+        write_xlsx(rows, output, title=f"台账 {label}")
+    click.echo(f"已导出{len(rows)}件案件（{label}）到 {output}", err=True)

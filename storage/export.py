@@ -1,0 +1,186 @@
+"""The ledger (台账): one row per case, for `pingan export` and the monthly briefing.
+
+Columns and headers are SPEC.md's contract. Phone and ID-card numbers in the summary
+are masked unless the caller asks otherwise; times are local wall-clock times.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
+from pathlib import Path
+from typing import IO
+
+import sqlite_utils
+
+from nlp.detection import CATEGORIES, SEVERITIES
+from nlp.pii import mask_pii
+from storage.stats import month_bounds
+
+HEADERS = ("编号", "登记时间", "类别", "等级", "来源群", "社区", "派出所", "报告人", "责任民警", "状态", "认领时间", "办结时间", "办结结果", "回访次数", "内容摘要")
+TIME_COLUMNS = frozenset({"登记时间", "认领时间", "办结时间"})
+# Width in Excel characters; CJK glyphs are two wide.
+WIDTHS = (7, 17, 10, 6, 24, 12, 14, 10, 10, 8, 17, 17, 22, 8, 60)
+SUMMARY_CHARS = 200
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    id: int
+    opened_at: datetime
+    category: str
+    severity: str
+    room: str
+    community: str
+    station: str
+    reporter: str
+    officer: str
+    status: str
+    claimed_at: datetime | None
+    closed_at: datetime | None
+    outcome: str
+    followups: int
+    summary: str
+
+    def values(self) -> tuple:
+        return (
+            self.id,
+            self.opened_at,
+            self.category,
+            self.severity,
+            self.room,
+            self.community,
+            self.station,
+            self.reporter,
+            self.officer,
+            self.status,
+            self.claimed_at,
+            self.closed_at,
+            self.outcome,
+            self.followups,
+            self.summary,
+        )
+
+
+def ledger_rows(
+    db: sqlite_utils.Database,
+    *,
+    tz: tzinfo,
+    station_names: dict[str, str],
+    month: tuple[int, int] | None = None,
+    stations: tuple[str, ...] | None = None,
+    unmasked: bool = False,
+) -> list[LedgerRow]:
+    """Cases opened in `month` (all when None), oldest first."""
+    where, params = ["1 = 1"], []
+    if month is not None:
+        start, end = month_bounds(month[0], month[1], tz)
+        where.append("datetime(c.opened_at) >= ? and datetime(c.opened_at) < ?")
+        params += [_utc(start), _utc(end)]
+    if stations is not None:
+        where.append(f"c.station in ({','.join('?' * len(stations))})")
+        params += list(stations)
+    rows = db.query(
+        f"""select c.*,
+              (select text from case_messages m where m.case_id = c.id order by m.id limit 1) as first_text,
+              (select count(*) from followups f where f.case_id = c.id and f.status = 'done') as visits
+            from cases c where {' and '.join(where)} order by datetime(c.opened_at), c.id""",
+        params,
+    )
+    out = []
+    for r in rows:
+        text = r["first_text"] or ""
+        summary = text if unmasked else mask_pii(text)
+        if len(summary) > SUMMARY_CHARS:
+            summary = summary[:SUMMARY_CHARS] + "…"
+        if r["message_count"] and r["message_count"] > 1:
+            summary += f"（共{r['message_count']}条消息）"
+        outcome = r["outcome"] or ""
+        if outcome and r["outcome_note"]:
+            note = r["outcome_note"] if unmasked else mask_pii(r["outcome_note"])
+            outcome = f"{outcome}（{note}）"
+        out.append(
+            LedgerRow(
+                id=r["id"],
+                opened_at=_local(r["opened_at"], tz),
+                category=CATEGORIES.get(r["category"], r["category"]),
+                severity=SEVERITIES.get(r["severity"], r["severity"]),
+                room=r["room"],
+                community=r["community"] or "",
+                station=station_names.get(r["station"], r["station"]),
+                reporter=r["reporter"],
+                officer=r["officer"],
+                status=r["status"],
+                claimed_at=_local(r["claimed_at"], tz),
+                closed_at=_local(r["closed_at"], tz),
+                outcome=outcome,
+                followups=r["visits"],
+                summary=summary,
+            )
+        )
+    return out
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _local(value: str | None, tz: tzinfo) -> datetime | None:
+    # Naive local time: what a spreadsheet shows and sorts by.
+    return datetime.fromisoformat(value).astimezone(tz).replace(tzinfo=None) if value else None
+
+
+FORMULA_START = ("=", "+", "@", "\t", "\r")
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.strftime(TIME_FORMAT)
+    text = "" if value is None else str(value)
+    # A resident's "=HYPERLINK(...)" must stay text when Excel opens the CSV.
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def write_csv(rows: list[LedgerRow], out: IO[str]) -> None:
+    writer = csv.writer(out)
+    writer.writerow(HEADERS)
+    for row in rows:
+        writer.writerow([_cell_text(v) for v in row.values()])
+
+
+def csv_bytes(rows: list[LedgerRow]) -> bytes:
+    """UTF-8 with a byte-order mark: without it Excel on Windows reads GBK and garbles."""
+    buffer = io.StringIO(newline="")
+    write_csv(rows, buffer)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def write_xlsx(rows: list[LedgerRow], path: Path, title: str = "台账") -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title[:31]
+    ws.append(HEADERS)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(list(row.values()))
+        for cell in ws[ws.max_row]:
+            if cell.data_type == "f":
+                cell.data_type = "s"  # resident text that starts with "=" is text, not a formula
+    for index, header in enumerate(HEADERS, start=1):
+        letter = ws.cell(row=1, column=index).column_letter
+        ws.column_dimensions[letter].width = WIDTHS[index - 1]
+        if header in TIME_COLUMNS:
+            for cell in ws[letter][1:]:
+                cell.number_format = "yyyy-mm-dd hh:mm"
+    for cell in ws[ws.cell(row=1, column=len(HEADERS)).column_letter][1:]:
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    wb.save(path)
+
