@@ -40,8 +40,20 @@ def _names(sd: ShiftDay, swaps: list[store.Swap]) -> str:
     return "、".join(f"{p}（代{stands_in[p]}）" if p in stands_in and stands_in[p] != p else p for p in duty)
 
 
-def _day_note(day: date) -> str:
-    return "（调休上课）" if is_makeup_workday(day) else ""
+def _day_note(school: School, day: date) -> str:
+    """Why a weekend day is a school day: the state's 调休, or the school's own open date."""
+    if day.weekday() < 5:
+        return ""
+    if is_makeup_workday(day):
+        return "（调休上课）"
+    return "（补课）" if day in school.open else ""
+
+
+def _day_off_reason(school: School, day: date) -> str:
+    if day in school.closed:
+        return "（停课）"
+    why = holiday_name(day)
+    return f"（{why}）" if why else ""
 
 
 def has_school_day(school: School, first: date, last: date, tz: tzinfo) -> bool:
@@ -62,14 +74,13 @@ def render_table(school: School, first: date, last: date, swaps: list[store.Swap
         if sds:
             any_day = True
             if single:
-                lines.append(f"{short_day(day)}{_day_note(day)}：{_names(sds[0], swaps)}")
+                lines.append(f"{short_day(day)}{_day_note(school, day)}：{_names(sds[0], swaps)}")
             else:
-                lines.append(f"{short_day(day)}{_day_note(day)}")
+                lines.append(f"{short_day(day)}{_day_note(school, day)}")
                 lines += [f"  {sd.shift.name} {sd.hours}：{_names(sd, swaps)}" for sd in sds]
         elif day.weekday() < 5 and in_term(school, day):
             # A weekday off inside the term is news; weekends off are not.
-            why = holiday_name(day)
-            lines.append(f"{short_day(day)}：不上课" + (f"（{why}）" if why else ""))
+            lines.append(f"{short_day(day)}：不上课{_day_off_reason(school, day)}")
         day += timedelta(days=1)
     if not any_day:
         lines.append("这一周没有上课日，护学岗暂停。")

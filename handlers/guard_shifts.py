@@ -202,7 +202,14 @@ class ShiftJobs:
                 last, first_seen = await self.s.db.read(
                     lambda db, sh=shift.name: (store.last_closed_day(db, school.id, sh), store.first_activity_day(db, school.id, sh))
                 )
-                first = last + timedelta(days=1) if last else (first_seen or today)
+                if last is None:
+                    # First start for this shift: settle from today (or the first
+                    # check-in or swap on record), and leave a mark so that the next
+                    # start, however late, settles from here.
+                    first = min(first_seen or today, today)
+                    await self.s.db.write(lambda db, sh=shift.name, f=first: store.mark_settled_before(db, school.id, sh, f, now))
+                else:
+                    first = last + timedelta(days=1)
                 day = max(first, today - SETTLE_LOOKBACK)
                 while day <= today:
                     for sd in shift_days(school, day, self.tz):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Iterable
 
 import sqlite_utils
@@ -123,6 +123,15 @@ def is_closed(db: sqlite_utils.Database, school: str, shift: str, day: date) -> 
 def last_closed_day(db: sqlite_utils.Database, school: str, shift: str) -> date | None:
     row = db.execute("select max(day) from guard_closed where school = ? and shift = ?", [school, shift]).fetchone()
     return date.fromisoformat(row[0]) if row and row[0] else None
+
+
+def mark_settled_before(db: sqlite_utils.Database, school: str, shift: str, day: date, now: datetime) -> None:
+    """Record that nothing before `day` needs settling: the first start of the bot on
+    this database (or with a new shift), so later restarts know where to start."""
+    db["guard_closed"].insert(
+        {"school": school, "shift": shift, "day": (day - timedelta(days=1)).isoformat(), "closed_at": now.isoformat()},
+        ignore=True,
+    )
 
 
 def first_activity_day(db: sqlite_utils.Database, school: str, shift: str) -> date | None:
