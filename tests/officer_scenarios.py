@@ -1,0 +1,76 @@
+"""Building blocks for the case-workflow scenario tests: inline events and
+transcript filters, so each test reads as "these people say this, they see that"."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+GROUP1 = "官园社区警民联系群1"  # guanyuan, officer 李警官
+GROUP2 = "秀江社区警民联系群"  # guanyuan, officer 陈警官
+XIAPU = "下浦社区警民联系群"  # xiujiang, officer 孙警官
+ROOM = "官园派出所工作群"
+XJ_ROOM = "秀江派出所工作群"
+DISPUTE = "楼下两个人吵起来了，快打架了"  # dispute · high
+NORMAL_DISPUTE = "隔壁邻居为了漏水的事吵起来了"  # dispute · normal
+KNIFE = "有人拿刀在小区门口砍人了！"  # urgent
+
+
+def t(moment: str) -> str:
+    """'09:15' (on 2026-03-02) or '03-09 09:00' (in 2026) -> a scenario timestamp."""
+    if " " in moment:
+        day, clock = moment.split(" ")
+        return f"2026-{day}T{clock}:00+08:00"
+    return f"2026-03-02T{moment}:00+08:00"
+
+
+def say(at: str, sender: str, text: str, room: str | None = None, mentions: tuple[str, ...] = ()) -> str:
+    lines = ["[[events]]", f"at = {t(at)}", f"from = {json.dumps(sender, ensure_ascii=False)}", f"text = {json.dumps(text, ensure_ascii=False)}"]
+    if room is not None:
+        lines.append(f"room = {json.dumps(room, ensure_ascii=False)}")
+    if mentions:
+        lines.append(f"mentions = {json.dumps(list(mentions), ensure_ascii=False)}")
+    return "\n".join(lines) + "\n\n"
+
+
+def report(at: str, sender: str = "张大妈", text: str = DISPUTE, room: str = GROUP1) -> str:
+    return say(at, sender, text, room)
+
+
+def restart(at: str, downtime_minutes: int = 0) -> str:
+    down = f"downtime_minutes = {downtime_minutes}\n" if downtime_minutes else ""
+    return f"[[events]]\nat = {t(at)}\nrestart = true\n{down}\n"
+
+
+def to(transcript: list[dict], contact: str) -> list[dict]:
+    return [m for m in transcript if m.get("contact") == contact]
+
+
+def in_room(transcript: list[dict], room: str) -> list[dict]:
+    return [m for m in transcript if m.get("room") == room]
+
+
+def at(transcript: list[dict], moment: str) -> list[dict]:
+    return [m for m in transcript if m["at"] == t(moment)]
+
+
+def texts(messages: list[dict]) -> list[str]:
+    return [m["text"] for m in messages]
+
+
+def only(messages: list[dict]) -> dict:
+    assert len(messages) == 1, messages
+    return messages[0]
+
+
+DAY_END = "2026-03-02T21:00:00+08:00"  # before the evening guard-post shift, whose messages are not ours
+
+
+@pytest.fixture
+def run_day(run_events):
+    """`run_events` that stops at 21:00 unless told otherwise."""
+
+    def run(events: str, *, end: str = DAY_END, **kwargs) -> list[dict]:
+        return run_events(events, end=end, **kwargs)
+
+    return run
