@@ -124,17 +124,22 @@ class Outbox:
                     continue
                 try:
                     await self.transport.send(item.message)
-                except UndeliverableError as exc:
-                    log.error("消息 %s 无法送达，已放弃：%s", item.message.key, exc)
-                    await self.db.write(lambda db, i=item.id, why=str(exc): db["outbox"].update(i, {"failed": why}))
-                    continue
                 except TransportError as exc:
+                    if isinstance(exc, UndeliverableError):
+                        await self._give_up(item, exc)
+                        continue
                     retry_at = await self._failed(item, exc, now)
                     if self.transport.state != "online":
                         return retry_at  # everything would fail now: wait for the connection
                     blocked.add(target)
                     if retry_at is not None:
                         next_ready = retry_at if next_ready is None else min(next_ready, retry_at)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - e.g. the attached file is gone
+                    # Not a connection problem: retrying cannot help, and one bad message
+                    # must not stop the queue behind it.
+                    log.exception("消息 %s 发送出错，已放弃", item.message.key)
+                    await self._give_up(item, exc)
                     continue
                 now = self.clock.now()
                 if self.limiter.record(target, now):
@@ -147,12 +152,16 @@ class Outbox:
     async def pending_count(self) -> int:
         return await self.db.read(lambda db: db.execute("select count(*) from outbox where sent_at is null and failed is null").fetchone()[0])
 
+    async def _give_up(self, item: QueuedMessage, exc: Exception) -> None:
+        log.error("消息 %s 无法送达，已放弃：%s", item.message.key, exc)
+        await self.db.write(lambda db: db["outbox"].update(item.id, {"failed": str(exc) or type(exc).__name__}))
+
     async def _failed(self, item: QueuedMessage, exc: Exception, now: datetime) -> datetime | None:
         """Record a failed attempt; returns when to try again, or None after giving up."""
         attempts = item.attempts + 1
         if attempts >= MAX_ATTEMPTS:
-            log.error("消息 %s 发送 %d 次均失败，已放弃：%s", item.message.key, attempts, exc)
-            await self.db.write(lambda db: db["outbox"].update(item.id, {"attempts": attempts, "failed": str(exc)}))
+            await self.db.write(lambda db: db["outbox"].update(item.id, {"attempts": attempts}))
+            await self._give_up(item, exc)
             return None
         retry_at = now + min(FIRST_RETRY * 2 ** (attempts - 1), MAX_RETRY)
         log.warning("消息 %s 发送失败（第%d次），%s 重试：%s", item.message.key, attempts, retry_at.strftime("%H:%M:%S"), exc)

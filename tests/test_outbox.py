@@ -37,6 +37,8 @@ class RecordingTransport:
         self.state = "online"
         if message.room in self.unknown_rooms:
             raise TransportError(f"暂时找不到群：{message.room}")
+        if message.file and message.file.endswith("gone.png"):
+            raise FileNotFoundError(message.file)
         if message.room in self.missing_rooms:
             raise UndeliverableError(f"找不到群：{message.room}")
         self.sent.append((self.clock.now(), message))
@@ -128,12 +130,13 @@ async def test_undeliverable_message_is_given_up_and_does_not_block_others(tmp_p
     clock, db, transport, outbox = await make(tmp_path)
     transport.missing_rooms.add("改了名的群")
     await outbox.put(Outgoing(text="发不出去", room="改了名的群"))
+    await outbox.put(Outgoing(text="图表", room="群B", file="/tmp/gone.png"))
     await outbox.put(Outgoing(text="照常发送", room="群A"))
     await drive(outbox, clock)
     failed = await db.read(lambda d: [r["failed"] for r in d["outbox"].rows if r["failed"]])
     await db.close()
     assert [m.text for _, m in transport.sent] == ["照常发送"]
-    assert failed == ["找不到群：改了名的群"]
+    assert failed == ["找不到群：改了名的群", "/tmp/gone.png"]
 
 
 def test_daily_warning_fires_once_at_the_threshold():
