@@ -76,3 +76,11 @@ def at(message: dict) -> str:
 
 def reminders(transcript: list[dict], room: str = YC1Z) -> list[dict]:
     return [m for m in in_room(transcript, room) if m["text"].startswith("【护学岗提醒】")]
+
+
+def run_scenario_file(name: str, db_path: Path | None = None) -> list[dict]:
+    """Run a file under tests/scenarios (as `pingan simulate` would) with no detector."""
+    from tests.conftest import SCENARIOS
+
+    scenario = load_scenario(SCENARIOS / name)
+    return asyncio.run(run_scenario(scenario, load_config(scenario.config_path), NoDetector(), db_path))

@@ -154,3 +154,19 @@ def test_restart_keeps_swaps(tmp_path):
     [reminder] = [m for m in in_room(transcript, YC1Z) if m["text"].startswith("【护学岗提醒】")]
     assert reminder["mentions"] == ["张老师", "陈老师"]
     assert to_contact(transcript, "李警官") == []
+
+
+@pytest.mark.parametrize(
+    "events,problem",
+    [
+        (restart(f"{DAY} 21:38", downtime_minutes=10) + say(f"{DAY} 21:40", "张老师", "到岗"), "停机期间"),
+        (restart(f"{DAY} 21:38").replace("restart = true", "restart = true\ndowntime_minutes = -1"), "downtime_minutes"),
+        (say(f"{DAY} 21:40", "张老师", "到岗") + "downtime_minutes = 3\n", "只能用于 restart"),
+        (restart(f"{DAY} 22:50", downtime_minutes=20), "不早于 end"),
+    ],
+)
+def test_scenario_downtime_is_checked(tmp_path, events, problem):
+    from bot.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match=problem):
+        run(tmp_path, events, start=f"{DAY} 21:00", end=f"{DAY} 23:00")
