@@ -74,3 +74,20 @@ def run_day(run_events):
         return run_events(events, end=end, **kwargs)
 
     return run
+
+
+def run_with_config(tmp_path, detector, events: str, replace: tuple[str, str], *, start: str = "2026-03-02T06:00:00+08:00", end: str = DAY_END) -> list[dict]:
+    """Run inline events on a variant of the test config (one text replacement)."""
+    import asyncio
+
+    from bot.config import load_config
+    from bot.scenario import load_scenario
+    from bot.simulation import run_scenario
+    from tests.conftest import CONFIGS
+
+    text = (CONFIGS / "pingan.toml").read_text(encoding="utf-8")
+    assert replace[0] in text
+    (tmp_path / "pingan.toml").write_text(text.replace(*replace), encoding="utf-8")
+    (tmp_path / "s.toml").write_text(f'config = "pingan.toml"\nstart = {start}\nend = {end}\n' + events, encoding="utf-8")
+    scenario = load_scenario(tmp_path / "s.toml")
+    return asyncio.run(run_scenario(scenario, load_config(scenario.config_path), detector))
