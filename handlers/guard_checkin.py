@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
+
+import sqlite_utils
 
 from bot.config import School
 from bot.events import Incoming, Outgoing
@@ -45,7 +47,7 @@ class _Window:
     school_day: bool
 
 
-def _window(school: School, at: datetime, tz) -> _Window:
+def _window(school: School, at: datetime, tz: tzinfo) -> _Window:
     today = at.astimezone(tz).date()
     todays = shift_days(school, today, tz)
     # A long reminder lead time opens tomorrow's early shift tonight.
@@ -79,7 +81,7 @@ class CheckIns:
     async def _record(self, candidates: list[ShiftDay], msg: Incoming) -> None:
         person, at = msg.sender, msg.at
 
-        def record(db) -> tuple[ShiftDay, store.CheckIn, bool]:
+        def record(db: sqlite_utils.Database) -> tuple[ShiftDay, store.CheckIn, bool]:
             # With overlapping shifts, the one the sender is on duty for wins.
             duties = [(sd, on_duty_sync(db, sd)) for sd in candidates]
             sd, duty = next(((sd, d) for sd, d in duties if person in d), duties[0])

@@ -10,6 +10,7 @@ Ordinary chat in a guard-post room is not stored or answered.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from bot.config import School
 from bot.events import Incoming, Outgoing
@@ -23,12 +24,13 @@ from handlers.text import normalize_command, strip_leading_mentions
 
 log = logging.getLogger(__name__)
 
-TABLE_COMMANDS = frozenset({"值班表", "本周值班表", "查值班表"})
+THIS_WEEK = frozenset({"值班表", "本周值班表", "这周值班表", "查值班表"})
+NEXT_WEEK = frozenset({"下周值班表", "下周值班"})
 HELP_TEXT = (
     "护学岗群可用：\n"
     "到岗 —— 到岗后回复，登记签到\n"
     "代班 日期 班次 代班人 —— 如：代班 3月5日 晚间护学岗 王老师\n"
-    "值班表 —— 查看本周值班安排"
+    "值班表 / 下周值班表 —— 查看值班安排"
 )
 
 
@@ -61,11 +63,11 @@ class GuardPosts:
             await self.checkins.handle(school, msg)
         elif is_swap_command(msg.text):
             await self.swaps.handle(school, msg)
-        elif normalize_command(strip_leading_mentions(msg.text)) in TABLE_COMMANDS:
-            await self._this_week(school, msg)
+        elif (command := normalize_command(strip_leading_mentions(msg.text))) in THIS_WEEK | NEXT_WEEK:
+            await self._table(school, msg, next_week=command in NEXT_WEEK)
         elif msg.mentions_bot:
             await self.s.send(Outgoing(text=HELP_TEXT, room=school.room, mentions=(msg.sender,)))
 
-    async def _this_week(self, school: School, msg: Incoming) -> None:
-        first, last = week_of(msg.at.astimezone(self.tz).date())
+    async def _table(self, school: School, msg: Incoming, next_week: bool) -> None:
+        first, last = week_of(msg.at.astimezone(self.tz).date() + timedelta(days=7 if next_week else 0))
         await self.s.send(Outgoing(text=await self.table.table(school, first, last), room=school.room))

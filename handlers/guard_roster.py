@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
+import sqlite_utils
+
 from bot.config import School, Shift
 from handlers.guard_dates import day_label
 from handlers.school_days import is_school_day
@@ -84,16 +86,12 @@ def shift_days(school: School, day: date, tz: tzinfo) -> list[ShiftDay]:
     return sorted((ShiftDay(school, s, day, tz) for s in school.shifts), key=lambda sd: (sd.shift.start, sd.shift.name))
 
 
-def find_shift(school: School, name: str) -> Shift | None:
-    return next((s for s in school.shifts if s.name == name), None)
-
-
 def duty_with_swaps(sd: ShiftDay, swaps: list[store.Swap]) -> tuple[str, ...]:
     mine = [s for s in swaps if s.shift == sd.shift.name and s.day == sd.day]
     return store.apply_swaps(sd.rostered, mine)
 
 
-def on_duty_sync(db, sd: ShiftDay) -> tuple[str, ...]:
+def on_duty_sync(db: sqlite_utils.Database, sd: ShiftDay) -> tuple[str, ...]:
     """Inside a `Database.write`/`read` function: the people on duty after swaps."""
     return duty_with_swaps(sd, store.swaps_between(db, sd.school.id, sd.day, sd.day))
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Awaitable, Callable
 
+import sqlite_utils
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.config import School, Shift
@@ -135,7 +136,7 @@ class ShiftJobs:
     async def _missing(self, sd: ShiftDay) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(on duty and not checked in, checked in) right now."""
 
-        def look(db) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        def look(db: sqlite_utils.Database) -> tuple[tuple[str, ...], tuple[str, ...]]:
             duty = on_duty_sync(db, sd)
             seen = store.checkins(db, sd.school.id, sd.shift.name, sd.day)
             return tuple(p for p in duty if p not in seen), tuple(seen)
@@ -172,7 +173,7 @@ class ShiftJobs:
         """Write the shift's attendance from the roster as it stands at its end."""
         now = self.s.clock.now()
 
-        def close(db) -> bool:
+        def close(db: sqlite_utils.Database) -> bool:
             # Evidence the bot was up during the shift: without it a missing check-in
             # is "unrecorded", not "missed" — nobody was asked.
             running = any(store.queued(db, sd.key(k)) for k in ("remind", "chase", "officer")) or bool(

@@ -7,8 +7,11 @@ line, so the sender can fix the command instead of guessing.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
+
+import sqlite_utils
 
 from bot.config import School, Shift
 from bot.events import Incoming, Outgoing
@@ -23,8 +26,12 @@ COMMAND = "代班"
 USAGE = "代班格式：代班 日期 班次 代班人，如：代班 3月5日 晚间护学岗 王老师（日期也可写 2026-03-05、明天、后天、周三）"
 
 
+# "代班" opens a command when a date (or a separator) follows; "代班的事明天再说" is chat.
+_COMMAND_START = re.compile(r"^代班(?=$|[\s:：@\d今明后大周星礼下本这])")
+
+
 def is_swap_command(text: str) -> bool:
-    return normalize_command(strip_leading_mentions(text)).startswith(COMMAND)
+    return _COMMAND_START.match(normalize_command(strip_leading_mentions(text))) is not None
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,7 @@ class Swaps:
         if replacement == sender:
             raise Refusal("代班人不能是自己。")
 
-        def swap(db) -> None:
+        def swap(db: sqlite_utils.Database) -> None:
             # Checked and written in one transaction: two swaps at once cannot both
             # hand on the same place.
             duty = on_duty_sync(db, sd)

@@ -150,3 +150,26 @@ def test_refusals_say_why_in_one_line(tmp_path, when, sender, command, reply):
     assert answer["mentions"] == [sender]
     assert "\n" not in answer["text"] or answer["text"] == USAGE
     assert database(tmp_path)["guard_swaps"].count == 0
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("代班 明天 晚间护学岗 王老师", True),
+        ("代班3月5日 晚间护学岗 王老师", True),
+        ("代班：周三 晚间护学岗 王老师", True),
+        ("@平安助手 代班 明天 晚间护学岗 王老师", True),
+        ("代班", True),
+        ("代班的事明天再说", False),
+        ("谁能帮我代班", False),
+    ],
+)
+def test_what_counts_as_a_swap_command(text, expected):
+    from handlers.guard_swaps import is_swap_command
+
+    assert is_swap_command(text) is expected
+
+
+def test_swap_with_the_date_glued_to_the_command(tmp_path):
+    transcript = run(tmp_path, say("2026-03-02 12:00", "张老师", "代班3月5日 晚间护学岗 王老师"), start="2026-03-02 11:00", end="2026-03-02 13:00")
+    assert confirmations(transcript) == [("2026-03-02 12:00", "代班已登记：3月5日（周四）晚间护学岗 21:30–22:10 由王老师代替张老师。", ["王老师"])]

@@ -61,3 +61,10 @@ def test_help_when_the_bot_is_mentioned_with_something_else(tmp_path):
     transcript = run(tmp_path, event, start="2026-03-04 11:00", end="2026-03-04 13:00")
     [reply] = in_room(transcript, YC1Z)
     assert reply["mentions"] == ["赵老师"] and "到岗" in reply["text"] and "代班" in reply["text"] and "值班表" in reply["text"]
+
+
+def test_next_weeks_table_on_request(tmp_path):
+    transcript = run(tmp_path, say("2026-04-01 12:00", "赵老师", "下周值班表"), start="2026-04-01 11:00", end="2026-04-01 13:00")
+    [table] = tables(transcript)
+    assert table["text"].startswith("【护学岗值班表】宜春一中 4月6日–4月12日")
+    assert "4月6日 周一：不上课（清明节）" in table["text"]
