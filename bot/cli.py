@@ -43,6 +43,8 @@ def _load_detector(lexicon: Path | None):
 def main() -> None:
     """平安群助手：警民联系群与护学岗群的值守机器人。"""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # jieba logs its dictionary loading at DEBUG through a handler of its own.
+    logging.getLogger("jieba").setLevel(logging.WARNING)
 
 
 @main.command("check-config")
@@ -100,6 +102,8 @@ def demo() -> None:
     from bot.demo.transcript import render
     from bot.simulation import simulate as run
 
+    # The demo shows the chat; operators' warnings (calendar data, missed jobs) are noise here.
+    logging.getLogger().setLevel(logging.ERROR)
     with resources.as_file(resources.files("bot.demo") / "scenario.toml") as scenario_path:
         scenario = load_scenario(scenario_path)
         config = _load_config_or_exit(scenario.config_path)
