@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Awaitable, Callable
 
 import sqlite_utils
@@ -50,7 +50,7 @@ OFFICER = _Kind("officer", lambda s: timedelta(minutes=2 * s.checkin_grace_minut
 CLOSE = _Kind("close", lambda s: _minutes_between(s.start, s.end))
 
 
-def _minutes_between(start, end) -> timedelta:
+def _minutes_between(start: time, end: time) -> timedelta:
     return timedelta(hours=end.hour - start.hour, minutes=end.minute - start.minute)
 
 
