@@ -125,19 +125,24 @@ def monthly_figures(
         month=month,
         stations=stations,
         received=len(real),
-        by_category=dict(Counter(r["category"] for r in real).most_common()),
-        by_community=dict(Counter(r["community"] or "" for r in real).most_common()),
+        by_category=_ranked(Counter(r["category"] for r in real)),
+        by_community=_ranked(Counter(r["community"] or "" for r in real)),
         resolved=sum(1 for r in real if r["status"] in cs.RESOLVED_STATUSES),
         open=sum(1 for r in real if r["status"] in cs.OPEN_STATUSES),
         disputes_received=len(disputes),
         disputes_mediated=sum(1 for r in disputes if r["outcome"] == cs.MEDIATED),
         followups_done=done,
         followups_overdue=overdue,
-        false_positives={c: (fp_by_category[c], n) for c, n in all_by_category.most_common() if fp_by_category[c]},
+        false_positives={c: (fp_by_category[c], n) for c, n in _ranked(all_by_category).items() if fp_by_category[c]},
         noisy_keywords=noisy,
         # Guard posts: compute Attendance for these stations and month here.
         attendance=None,
     )
+
+
+def _ranked(counts: Counter[str]) -> dict[str, int]:
+    """Most first, ties by name, so the same month always reads the same."""
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def noisy_keywords(
