@@ -2,15 +2,18 @@
 
 How a message is judged (all words come from the lexicon, see nlp/lexicon.py):
 1. normalise it (nlp/normalize.py) and keep a bounded prefix;
-2. scan it once with an Aho-Corasick automaton for every lexicon string. Most
-   group chat contains no lexicon word at all and stops here, unflagged;
-3. segment with jieba — only the jieba blocks (runs of CJK/alphanumerics,
-   which jieba itself segments independently) that contain a candidate — so a
-   keyword counts only as a whole token (他在打架子鼓 is not a fight);
+2. scan it once with an Aho-Corasick automaton for every lexicon string. If,
+   even counting every substring hit as a whole word, no category could
+   reach the threshold, the message is unflagged without jieba — the case
+   for nearly all group chat;
+3. otherwise segment with jieba — only the jieba blocks (runs of
+   CJK/alphanumerics, which jieba itself segments independently) holding a
+   word that can count — so a keyword counts only as a whole token (他在打架子鼓
+   is not a fight);
 4. drop keywords preceded by a negation in the same block (没有人打架), and
-   words or categories cancelled by an exclusion context;
+   words or categories cancelled by an exclusion context (猫 for 走丢);
 5. score categories (word weights + combinations), choose the best, set the
-   severity and emergency number;
+   severity and the emergency number;
 6. withdraw the verdict for notices, old/distant events and reassurances.
 
 `detect_reference` runs the same rules on a jieba segmentation of the whole
@@ -18,7 +21,6 @@ text; the benchmark and the tests check that both always agree.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,44 +42,56 @@ _BLOCK = jieba.re_han_default
 class _Entry:
     """What one automaton string means; a string can play several roles."""
 
-    trigger: bool  # a category word or combo part: may make the message flag
+    key: str
+    category: str | None = None  # set for a category word
+    weight: float = 0.0  # its weight
+    combo_parts: tuple[tuple[int, int], ...] = ()  # (combo index, part index) it belongs to
     raiser: bool = False  # a raise word: matters only once something flags
-    notice: bool = False
-    distant: bool = False
-    reassurances: tuple[int, ...] = ()
-    exclusions: tuple[int, ...] = ()
+    suppressions: tuple[int, ...] = ()  # indexes into Lexicon.suppressions
+    exclusions: tuple[int, ...] = ()  # indexes into Lexicon.exclusions
 
 
 class Detector:
     """Classifies chat messages with a lexicon; build it with `Detector.load`."""
 
-    def __init__(self, lexicon: Lexicon, tokenizer: jieba.Tokenizer, automaton: ahocorasick.Automaton) -> None:
+    def __init__(self, lexicon: Lexicon, tokenizer: jieba.Tokenizer) -> None:
         self.lexicon = lexicon
         self._tokenizer = tokenizer
-        self._automaton = automaton
-        self._token_words = frozenset(lexicon.token_words() - lexicon.negations)
+        self._automaton = _build_automaton(lexicon)
+        self._keywords = frozenset(lexicon.token_words() - lexicon.negations - lexicon.clause_negations)
+        self._combo_words = frozenset(w for c in lexicon.combos for part in c.parts for w in part)
+        self._category_order = {c: i for i, c in enumerate(lexicon.default_severity)}
+        # Suppressions that only a regular expression can find are tried on
+        # every flagged message; phrase ones come from the automaton.
+        self._pattern_suppressions = tuple(i for i, s in enumerate(lexicon.suppressions) if s.patterns)
 
     @classmethod
     def load(cls, lexicon_path: Path | None = None) -> Detector:
         """Load a lexicon (None: the built-in one) and build the matcher.
 
-        Raises nlp.lexicon.LexiconError, before the slow jieba start, when the
-        lexicon is malformed.
+        Raises nlp.lexicon.LexiconError when the lexicon is malformed — before
+        the slow jieba start, so a typo is reported at once.
         """
         lexicon = load_lexicon(lexicon_path)
         # A private tokenizer: the global jieba dictionary belongs to nobody in
         # particular and other code may use it. The default dictionary comes
         # from jieba's marshal cache; our words are then added one by one, so
-        # the start-up cost stays that of plain jieba (a custom dictionary
-        # file would bypass the cache and rebuild everything).
+        # start-up stays that of plain jieba (a custom dictionary file would
+        # bypass the cache and parse dict.txt all over again).
         tokenizer = jieba.Tokenizer()
         tokenizer.initialize()
+        floor = lexicon.word_freq_floor
         for word in sorted(lexicon.token_words()):
-            # suggest_freq: just frequent enough to be cut whole when alone,
-            # and never lower than jieba's own frequency for known words, so
-            # the surrounding segmentation is disturbed as little as possible.
+            # suggest_freq is just frequent enough for the word to be cut whole
+            # when alone (and never below jieba's own frequency); the floor
+            # lets it also survive common neighbours (跟我走散了: not 跟我走/散).
+            freq = tokenizer.suggest_freq(word, False)
+            tokenizer.add_word(word, max(freq, floor) if len(word) > 1 else freq)
+        # Boundary words last, so they outweigh the keywords inside them
+        # (防诈骗 over 防 + 诈骗, 打架子鼓 over 打架 + 子 + 鼓).
+        for word in sorted(lexicon.boundaries):
             tokenizer.add_word(word, tokenizer.suggest_freq(word, False))
-        return cls(lexicon, tokenizer, _build_automaton(lexicon))
+        return cls(lexicon, tokenizer)
 
     # --- public API -----------------------------------------------------------------
 
@@ -86,9 +100,10 @@ class Detector:
         return self._guarded(text, reference=False)
 
     def detect_reference(self, text: str) -> Detection:
-        """The same judgement from a full jieba segmentation (no pre-scan shortcut).
+        """The same judgement from a jieba segmentation of the whole text.
 
-        Slower; exists so tests and the benchmark can prove `detect` equal to it.
+        No pre-scan shortcut: slower, and exists so tests and the benchmark
+        can show `detect` always equal to it.
         """
         return self._guarded(text, reference=True)
 
@@ -96,7 +111,7 @@ class Detector:
         """The private tokenizer's segmentation of normalised `text` (for tooling)."""
         return self._tokenizer.lcut(normalize(text, self.lexicon.max_chars), HMM=False)
 
-    # --- internals ------------------------------------------------------------------
+    # --- pipeline -------------------------------------------------------------------
 
     def _guarded(self, text: str, reference: bool) -> Detection:
         if not isinstance(text, str):
@@ -109,31 +124,52 @@ class Detector:
             return Detection(flagged=False, rules=(f"error:{type(exc).__name__}",))
 
     def _detect(self, raw: str, reference: bool) -> Detection:
-        lex = self.lexicon
-        text = normalize(raw, lex.max_chars)
+        text = normalize(raw, self.lexicon.max_chars)
         if not text:
             return NOT_FLAGGED
-        hits = self._automaton.iter(text)
-        entries: list[_Entry] = []
-        token_starts: list[int] = []
-        triggered = False
-        for end, (length, entry) in hits:
-            entries.append(entry)
-            if entry.trigger or entry.raiser:
-                token_starts.append(end - length + 1)
-                triggered = triggered or entry.trigger
-        if not triggered and not reference:
-            return NOT_FLAGGED
+        hits = [(end - entry_len + 1, entry) for end, (entry_len, entry) in self._automaton.iter(text)]
+        entries = [entry for _, entry in hits]
         if reference:
-            segments = _segments_of_full_cut(self._tokenizer.lcut(text, HMM=False))
-        else:
-            # Negations matter only inside a block holding a keyword, so blocks
-            # with a keyword or a raise word are all the rules can ever see.
-            segments = self._segments_with_candidates(text, token_starts)
-        return self._judge(text, segments, entries)
+            segments = _split_blocks(self._tokenizer.lcut(text, HMM=False))
+            return self._judge(text, segments, entries)
+        complete = self._possible_combos(entries)
+        if not self._may_flag(entries, complete):
+            # Every token is a substring, so no token-level score can be higher.
+            return NOT_FLAGGED
+        # Only these words can count; negations act inside the block holding
+        # the word, so their blocks are all the rules can ever see.
+        starts = [
+            start
+            for start, entry in hits
+            if entry.category or entry.raiser or any(c in complete for c, _ in entry.combo_parts)
+        ]
+        return self._judge(text, self._cut_blocks_at(text, starts), entries)
 
-    def _segments_with_candidates(self, text: str, starts: list[int]) -> list[list[str]]:
-        """Cut only the jieba blocks in which a candidate word starts."""
+    def _possible_combos(self, entries: list[_Entry]) -> set[int]:
+        """Combinations each of whose parts occurs at least as a substring."""
+        parts: dict[int, set[int]] = {}
+        for entry in entries:
+            for combo, part in entry.combo_parts:
+                parts.setdefault(combo, set()).add(part)
+        combos = self.lexicon.combos
+        return {c for c, found in parts.items() if len(found) == len(combos[c].parts)}
+
+    def _may_flag(self, entries: list[_Entry], complete: set[int]) -> bool:
+        """Could any category reach the threshold if every substring hit were a token?"""
+        potential: dict[str, float] = {}
+        seen: set[str] = set()
+        for entry in entries:
+            if entry.category is not None and entry.key not in seen:
+                seen.add(entry.key)
+                potential[entry.category] = potential.get(entry.category, 0.0) + entry.weight
+        for c in complete:
+            combo = self.lexicon.combos[c]
+            potential[combo.category] = potential.get(combo.category, 0.0) + combo.weight
+        threshold = self.lexicon.threshold - 1e-9
+        return any(score >= threshold for score in potential.values())
+
+    def _cut_blocks_at(self, text: str, starts: list[int]) -> list[list[str]]:
+        """jieba tokens of the blocks in which one of `starts` lies."""
         segments = []
         starts.sort()
         i = 0
@@ -151,40 +187,53 @@ class Detector:
         lex = self.lexicon
         rules: list[str] = []
 
-        # Whole-token keywords, in text order, minus negated ones.
+        # 1. Whole-token keywords, in text order, minus negated ones.
         present: dict[str, None] = {}
         window = lex.negation_window
         for tokens in segments:
+            clause_negation = None  # 如果/万一/严禁 …: everything after it in the block
             for i, token in enumerate(tokens):
-                if token not in self._token_words:
+                if token in lex.clause_negations:
+                    clause_negation = clause_negation or token
                     continue
-                negation = next((t for t in tokens[max(0, i - window) : i] if t in lex.negations), None)
-                if negation is not None:
-                    rules.append(f"negation:{negation}→{token}")
-                else:
+                if token not in self._keywords:
+                    continue
+                negation = (clause_negation if self._clause_applies(token) else None) or next(
+                    (t for t in tokens[max(0, i - window) : i] if t in lex.negations), None
+                )
+                if negation is None:
                     present.setdefault(token, None)
+                else:
+                    rules.append(f"negation:{negation}→{token}")
         if not present:
             return Detection(flagged=False, rules=tuple(rules))
 
-        # Exclusion contexts ("猫" for 走丢, "游戏里" for 砍死).
-        blocked_categories: set[str] = set()
-        excluded_ids = {i for e in entries for i in e.exclusions}
-        for idx in sorted(excluded_ids):
+        # 2. Exclusion contexts ("猫" for 走丢, "王者" for 砍死). A rule is
+        # reported only where it actually cancels something.
+        blocked: dict[str, str] = {}  # category → the phrase that blocks it
+        for idx in sorted({i for e in entries for i in e.exclusions}):
             rule = lex.exclusions[idx]
             phrase = next(p for p in rule.phrases if p in text)
-            if not rule.words and not rule.categories:
-                blocked_categories.update(lex.default_severity)
-            blocked_categories |= rule.categories
-            cancelled = [w for w in present if w in rule.words]
-            for word in cancelled:
+            for cat in rule.categories or ([] if rule.words else lex.default_severity):
+                blocked.setdefault(cat, phrase)
+            for word in [w for w in present if w in rule.words]:
                 del present[word]
-            rules.append(f"exclusion:{phrase}")
+                rules.append(f"exclusion:{phrase}→{word}")
+        reported: set[str] = set()
 
-        # Score each category.
+        def is_blocked(cat: str, word: str) -> bool:
+            if cat not in blocked:
+                return False
+            if cat not in reported:
+                reported.add(cat)
+                rules.append(f"exclusion:{blocked[cat]}→{word}")
+            return True
+
+        # 3. Score each category.
         scores: dict[str, float] = {}
         severity: dict[str, str] = {}
-        urgent_numbers: dict[str, set[str]] = {}
-        contributors: dict[str, set[str]] = {}
+        numbers: dict[str, set[str]] = {}
+        used: dict[str, set[str]] = {}
         explain: dict[str, list[str]] = {}
 
         def credit(cat: str, weight: float, sev: str | None, number: str | None, words: Iterable[str]) -> None:
@@ -194,36 +243,33 @@ class Detector:
                 current = sev
             severity[cat] = current
             if number is not None and sev == "urgent":
-                urgent_numbers.setdefault(cat, set()).add(number)
-            contributors.setdefault(cat, set()).update(words)
+                numbers.setdefault(cat, set()).add(number)
+            used.setdefault(cat, set()).update(words)
 
         for word in present:
             rule = lex.words.get(word)
-            if rule is None or rule.category in blocked_categories:
+            if rule is None or is_blocked(rule.category, word):
                 continue
             credit(rule.category, rule.weight, rule.severity, rule.number, (word,))
             if rule.severity == "urgent":
                 explain.setdefault(rule.category, []).append(f"urgent:{word}→{rule.number}")
         for combo in lex.combos:
-            if combo.category in blocked_categories:
-                continue
             matched = [next((w for w in present if w in part), None) for part in combo.parts]
-            if all(matched):
+            if all(matched) and not is_blocked(combo.category, matched[0]):  # type: ignore[arg-type]
                 credit(combo.category, combo.weight, combo.severity, combo.number, matched)  # type: ignore[arg-type]
                 explain.setdefault(combo.category, []).append(f"combo:{combo.name}")
 
         candidates = [c for c, s in scores.items() if s >= lex.threshold - 1e-9]
-        fired_words = tuple(w for w in present if w in lex.words or any(w in p for c in lex.combos for p in c.parts))
         if not candidates:
-            return Detection(flagged=False, keywords=fired_words, rules=tuple(rules), score=max(scores.values(), default=0.0))
+            fired = tuple(w for w in present if w in lex.words or w in self._combo_words)
+            return Detection(flagged=False, keywords=fired, rules=tuple(rules), score=max(scores.values(), default=0.0))
 
-        # Urgent first (a life at risk outranks a louder category), then score,
-        # then the lexicon's category order.
-        order = list(lex.default_severity)
-        category = max(candidates, key=lambda c: (severity[c] == "urgent", scores[c], -order.index(c)))
+        # 4. Urgent first (a life at risk outranks a louder category), then
+        # score, then the lexicon's category order.
+        category = max(candidates, key=lambda c: (severity[c] == "urgent", scores[c], -self._category_order[c]))
         sev = severity[category]
-        numbers = set(urgent_numbers.get(category, ()))
-        used = set(contributors[category])
+        urgent_numbers = set(numbers.get(category, ()))
+        keywords_used = set(used[category])
         rules.append(f"category:{category}={scores[category]:g}")
         rules.extend(explain.get(category, ()))
 
@@ -236,19 +282,19 @@ class Detector:
             if SEVERITY_RANK[rule.severity] > SEVERITY_RANK[sev]:
                 sev = rule.severity
             if rule.severity == "urgent" and rule.number:
-                numbers.add(rule.number)
-            used.update(raised_by)
+                urgent_numbers.add(rule.number)
+            keywords_used.update(raised_by)
             rules.append(f"raise:{raised_by[0]}→{rule.severity}" + (f"/{rule.number}" if rule.number else ""))
 
-        keywords = tuple(w for w in present if w in used)
+        keywords = tuple(w for w in present if w in keywords_used)
         number = None
         if sev == "urgent":
-            number = next((n for n in lex.number_priority if n in numbers), "110")
+            number = next((n for n in lex.number_priority if n in urgent_numbers), "110")
 
-        # Finally, withdraw the verdict where the message is not a live report.
-        suppressed = self._suppression(text, entries, category)
-        if suppressed:
-            return Detection(flagged=False, keywords=keywords, rules=tuple(rules + suppressed), score=scores[category])
+        # 5. Withdraw the verdict where the message is not a live report.
+        withdrawn = self._suppressions(text, entries, category)
+        if withdrawn:
+            return Detection(flagged=False, keywords=keywords, rules=tuple(rules + withdrawn), score=scores[category])
         return Detection(
             flagged=True,
             category=category,
@@ -259,34 +305,36 @@ class Detector:
             score=scores[category],
         )
 
-    def _suppression(self, text: str, entries: list[_Entry], category: str) -> list[str]:
-        """Rules that make a report not live: notice, old/distant event, reassurance."""
+    def _clause_applies(self, token: str) -> bool:
+        """Whether clause negations (如果, 严禁) cancel this keyword."""
+        scope = self.lexicon.clause_categories
+        if not scope:
+            return True
+        rule = self.lexicon.words.get(token)
+        if rule is not None:
+            return rule.category in scope
+        return any(token in part for c in self.lexicon.combos if c.category in scope for part in c.parts)
+
+    def _suppressions(self, text: str, entries: list[_Entry], category: str) -> list[str]:
+        """One rule per kind (notice, distant, reassurance) that withdraws the report."""
         lex = self.lexicon
-        found: list[str] = []
-        for entry in entries:
-            if entry.notice:
-                found.append("notice:" + next(p for p in lex.notice_phrases if p in text))
-                break
-        else:
-            for pattern in lex.notice_patterns:
-                match = pattern.search(text)
-                if match:
-                    found.append("notice:" + match.group())
-                    break
-        if not lex.distant_categories or category in lex.distant_categories:
-            for entry in entries:
-                if entry.distant:
-                    found.append("distant:" + next(p for p in lex.distant_phrases if p in text))
-                    break
-        for idx in sorted({i for e in entries for i in e.reassurances}):
-            rule = lex.reassurances[idx]
-            if not rule.categories or category in rule.categories:
-                found.append("reassurance:" + next(p for p in rule.phrases if p in text))
-                break
-        return found
+        found: dict[str, str] = {}
+        for idx in sorted({i for e in entries for i in e.suppressions}):
+            rule = lex.suppressions[idx]
+            if rule.kind in found or (rule.categories and category not in rule.categories):
+                continue
+            found[rule.kind] = next(p for p in rule.phrases if p in text)
+        for idx in self._pattern_suppressions:
+            rule = lex.suppressions[idx]
+            if rule.kind in found or (rule.categories and category not in rule.categories):
+                continue
+            match = next((m for m in (p.search(text) for p in rule.patterns) if m), None)
+            if match is not None:
+                found[rule.kind] = match.group()
+        return [f"{kind}:{phrase}" for kind, phrase in found.items()]
 
 
-def _segments_of_full_cut(tokens: list[str]) -> list[list[str]]:
+def _split_blocks(tokens: list[str]) -> list[list[str]]:
     """Split a whole-text jieba cut back into its blocks (separators are non-block tokens)."""
     segments: list[list[str]] = [[]]
     for token in tokens:
@@ -298,37 +346,33 @@ def _segments_of_full_cut(tokens: list[str]) -> list[list[str]]:
 
 
 def _build_automaton(lexicon: Lexicon) -> ahocorasick.Automaton:
-    """One automaton for every string the rules look for."""
-    roles: dict[str, dict[str, object]] = {}
-
-    def role(key: str) -> dict[str, object]:
-        return roles.setdefault(key, {"trigger": False, "raiser": False, "notice": False, "distant": False, "reassurances": [], "exclusions": []})
-
-    for word in lexicon.trigger_words():
-        role(word)["trigger"] = True
-    for rule in lexicon.raises:
-        for word in rule.words:
-            role(word)["raiser"] = True
-    for phrase in lexicon.notice_phrases:
-        role(phrase)["notice"] = True
-    for phrase in lexicon.distant_phrases:
-        role(phrase)["distant"] = True
-    for i, rule in enumerate(lexicon.reassurances):
+    """One automaton for every string any rule looks for."""
+    combo_parts: dict[str, list[tuple[int, int]]] = {}
+    for c, combo in enumerate(lexicon.combos):
+        for p, part in enumerate(combo.parts):
+            for word in part:
+                combo_parts.setdefault(word, []).append((c, p))
+    raiser = {w for r in lexicon.raises for w in r.words}
+    suppressions: dict[str, list[int]] = {}
+    for i, rule in enumerate(lexicon.suppressions):
         for phrase in rule.phrases:
-            role(phrase)["reassurances"].append(i)  # type: ignore[union-attr]
-    for i, rule in enumerate(lexicon.exclusions):
-        for phrase in rule.phrases:
-            role(phrase)["exclusions"].append(i)  # type: ignore[union-attr]
+            suppressions.setdefault(phrase, []).append(i)
+    exclusions: dict[str, list[int]] = {}
+    for i, excl in enumerate(lexicon.exclusions):
+        for phrase in excl.phrases:
+            exclusions.setdefault(phrase, []).append(i)
 
     automaton = ahocorasick.Automaton()
-    for key, r in roles.items():
+    for key in set(lexicon.words) | set(combo_parts) | raiser | set(suppressions) | set(exclusions):
+        rule = lexicon.words.get(key)
         entry = _Entry(
-            trigger=bool(r["trigger"]),
-            raiser=bool(r["raiser"]),
-            notice=bool(r["notice"]),
-            distant=bool(r["distant"]),
-            reassurances=tuple(r["reassurances"]),  # type: ignore[arg-type]
-            exclusions=tuple(r["exclusions"]),  # type: ignore[arg-type]
+            key=key,
+            category=rule.category if rule else None,
+            weight=rule.weight if rule else 0.0,
+            combo_parts=tuple(combo_parts.get(key, ())),
+            raiser=key in raiser,
+            suppressions=tuple(suppressions.get(key, ())),
+            exclusions=tuple(exclusions.get(key, ())),
         )
         automaton.add_word(key, (len(key), entry))
     automaton.make_automaton()

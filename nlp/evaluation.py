@@ -145,8 +145,17 @@ def _clip(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def format_report(report: Report, *, list_errors: bool = True) -> str:
-    """The report `pingan eval` prints: metrics first, then every error."""
+def format_report(
+    report: Report,
+    *,
+    list_errors: bool = True,
+    explain: Callable[[str], Detection] | None = None,
+) -> str:
+    """The report `pingan eval` prints: metrics first, then every error.
+
+    `explain` (Detector.detect_reference) re-reads a missed row to show the
+    words found even below the threshold, which the fast path skips.
+    """
     lines = ["按类别（精确率 = 判对 / 判为该类；召回率 = 该类样本判对 / 该类样本）"]
     lines.append(f"{'类别':<10}{'名称':<8}{'样本':>6}{'判为':>6}{'判对':>6}{'精确率':>9}{'召回率':>9}")
     hits = report.recall_hits()
@@ -190,6 +199,8 @@ def format_report(report: Report, *, list_errors: bool = True) -> str:
         lines.append(f"漏报或判错类别（{len(fns)} 条）")
         for row, det in fns:
             verdict = f"判为 {det.category}" if det.flagged else "未命中"
+            if not det.flagged and explain is not None:
+                det = explain(row.text)
             lines.append(
                 f"[{row.label}] {verdict} 关键词：{'、'.join(det.keywords) or '无'}"
                 f" 规则：{'、'.join(det.rules) or '无'} | {_clip(row.text)}"
@@ -202,4 +213,4 @@ if __name__ == "__main__":  # pragma: no cover - convenience for development
 
     det = Detector.load()
     rows = [r for p in sys.argv[1:] for r in read_rows(Path(p))]
-    print(format_report(evaluate(rows, det.detect)))
+    print(format_report(evaluate(rows, det.detect), explain=det.detect_reference))

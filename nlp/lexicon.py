@@ -9,6 +9,7 @@ File layout (see nlp/data/lexicon.toml for the commented original):
     threshold = 1.0            # a category flags when its score reaches this
     max_chars = 2000           # characters analysed (after normalisation)
     negation_window = 3        # tokens before a keyword searched for a negation
+    word_freq_floor = 100      # least jieba frequency of a multi-character keyword
     number_priority = ["119", "120", "110"]
 
     [categories.<id>]          # one of nlp.detection.CATEGORIES
@@ -25,16 +26,19 @@ File layout (see nlp/data/lexicon.toml for the commented original):
     [[raise]]                  # raise the severity of an already flagged message
     severity, number?, words, categories?
 
-    [negation]  words          # a negation token shortly before a keyword cancels it
-    [[reassurance]] phrases, categories?   # "是误会": the report is withdrawn
-    [notice]    phrases, patterns          # publicity and forwarded notices
-    [distant]   phrases, categories?       # old or far-away events
-    [[exclusions]] phrases, words?, categories?  # contexts that cancel words
+    [negation]  words, clause_words, clause_categories?
+                               # a negation shortly before a keyword (words) or anywhere
+                               # before it in its clause (clause_words) cancels it
+    [boundaries] words         # longer words kept whole: 防诈骗 hides 诈骗
+    [[notice]]      phrases, patterns?, categories?  # publicity, forwarded notices
+    [[distant]]     phrases, patterns?, categories?  # old or far-away events
+    [[reassurance]] phrases, patterns?, categories?  # "是误会": report withdrawn
+    [[exclusions]]  phrases, words?, categories?     # contexts that cancel words
 
-Keywords (category words, combo parts, raise words, negations) are matched as
-whole jieba tokens; reassurance/notice/distant/exclusion phrases as substrings
-of the normalised text, because they are multi-word expressions whose
-segmentation varies.
+Keywords (category words, combo parts, raise words, negations, boundaries) are
+matched as whole jieba tokens; notice/distant/reassurance/exclusion phrases as
+substrings of the normalised text, because they are multi-word expressions
+whose segmentation varies; patterns are regular expressions on that text.
 """
 from __future__ import annotations
 
@@ -97,11 +101,24 @@ class Raise:
 
 @dataclass(frozen=True)
 class PhraseRule:
-    """A substring rule: reassurance, exclusion. Empty sets mean "everything"."""
+    """An exclusion: a context phrase cancelling words or categories (both empty: everything)."""
 
     phrases: tuple[str, ...]
     categories: frozenset[str]
     words: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """A reason a flagged message is not a live report (notice, distant, reassurance)."""
+
+    kind: str
+    phrases: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    categories: frozenset[str]  # empty: every category
+
+
+SUPPRESSION_KINDS = ("notice", "distant", "reassurance")
 
 
 @dataclass(frozen=True)
@@ -110,22 +127,22 @@ class Lexicon:
     threshold: float
     max_chars: int
     negation_window: int
+    word_freq_floor: int
     number_priority: tuple[str, ...]
     default_severity: dict[str, str]
     words: dict[str, WordRule]
     combos: tuple[Combo, ...]
     raises: tuple[Raise, ...]
     negations: frozenset[str]
-    reassurances: tuple[PhraseRule, ...]
-    notice_phrases: tuple[str, ...]
-    notice_patterns: tuple[re.Pattern[str], ...]
-    distant_phrases: tuple[str, ...]
-    distant_categories: frozenset[str]
+    clause_negations: frozenset[str]
+    clause_categories: frozenset[str]  # empty: every category
+    boundaries: frozenset[str]
+    suppressions: tuple[Suppression, ...]
     exclusions: tuple[PhraseRule, ...]
 
     def token_words(self) -> set[str]:
-        """Every word that must be a jieba token for a rule to see it."""
-        out = set(self.words) | set(self.negations)
+        """Every word a rule looks at as a jieba token (boundaries excluded)."""
+        out = set(self.words) | set(self.negations) | set(self.clause_negations)
         for combo in self.combos:
             for part in combo.parts:
                 out |= part
@@ -233,11 +250,11 @@ class _Parser:
             raise self.fail(key, f"“{word}”含有空格或标点，分词后不可能整词匹配")
         return word
 
-    def categories(self, data: dict[str, Any], key: str) -> frozenset[str]:
-        cats = self.strings(data, key, "categories", required=False)
+    def categories(self, data: dict[str, Any], key: str, name: str = "categories") -> frozenset[str]:
+        cats = self.strings(data, key, name, required=False)
         for i, cat in enumerate(cats):
             if cat not in CATEGORIES:
-                raise self.fail(f"{key}.categories[{i}]", f"未知类别“{cat}”，可用：{', '.join(CATEGORIES)}")
+                raise self.fail(f"{key}.{name}[{i}]", f"未知类别“{cat}”，可用：{', '.join(CATEGORIES)}")
         return frozenset(cats)
 
     def claim(self, word: str, key: str) -> None:
@@ -253,9 +270,9 @@ class _Parser:
             data,
             "",
             {
-                "version", "threshold", "max_chars", "negation_window", "number_priority",
-                "categories", "combos", "raise", "negation", "reassurance", "notice",
-                "distant", "exclusions",
+                "version", "threshold", "max_chars", "negation_window", "word_freq_floor", "number_priority",
+                "categories", "combos", "raise", "negation", "boundaries", "exclusions",
+                *SUPPRESSION_KINDS,
             },
         )
         threshold = self.number(top, "", "threshold", 1.0)
@@ -263,6 +280,7 @@ class _Parser:
         if max_chars < 1:
             raise self.fail("max_chars", "应为正整数")
         window = self.integer(top, "", "negation_window", 3)
+        freq_floor = self.integer(top, "", "word_freq_floor", 100)
         priority = tuple(top.get("number_priority", ["119", "120", "110"]))
         if sorted(priority) != sorted(NUMBERS):
             raise self.fail("number_priority", "应恰好列出 \"110\"、\"119\"、\"120\" 各一次")
@@ -334,33 +352,38 @@ class _Parser:
                 )
             )
 
-        negation = self.table(top.get("negation", {}), "negation", {"words"})
+        negation = self.table(top.get("negation", {}), "negation", {"words", "clause_words", "clause_categories"})
         negations = frozenset(
             self.token(w, "negation.words") for w in self.strings(negation, "negation", "words", required=False)
         )
-        for word in negations:
-            if word in words:
-                raise self.fail("negation.words", f"“{word}”同时是类别词，无法判断")
+        clause_negations = frozenset(
+            self.token(w, "negation.clause_words")
+            for w in self.strings(negation, "negation", "clause_words", required=False)
+        )
+        for key, group in (("negation.words", negations), ("negation.clause_words", clause_negations)):
+            for word in group:
+                if word in words:
+                    raise self.fail(key, f"“{word}”同时是类别词，无法判断")
 
-        reassurances = []
-        for ri, body in enumerate(self.array(top, "reassurance")):
-            key = f"reassurance[{ri}]"
-            body = self.table(body, key, {"phrases", "categories"})
-            reassurances.append(
-                PhraseRule(tuple(self.strings(body, key, "phrases", required=True)), self.categories(body, key))
-            )
+        boundaries_table = self.table(top.get("boundaries", {}), "boundaries", {"words"})
+        boundaries = frozenset(
+            self.token(w, "boundaries.words")
+            for w in self.strings(boundaries_table, "boundaries", "words", required=False)
+        )
 
-        notice = self.table(top.get("notice", {}), "notice", {"phrases", "patterns"})
-        patterns = []
-        for pi, pattern in enumerate(notice.get("patterns", [])):
-            if not isinstance(pattern, str):
-                raise self.fail(f"notice.patterns[{pi}]", "应为字符串（正则表达式）")
-            try:
-                patterns.append(re.compile(pattern))
-            except re.error as exc:
-                raise self.fail(f"notice.patterns[{pi}]", f"正则表达式无效：{exc}") from None
+        for word in boundaries & set(words):
+            raise self.fail("boundaries.words", f"“{word}”同时是类别词，无法判断")
 
-        distant = self.table(top.get("distant", {}), "distant", {"phrases", "categories"})
+        suppressions = []
+        for kind in SUPPRESSION_KINDS:
+            for si, body in enumerate(self.array(top, kind)):
+                key = f"{kind}[{si}]"
+                body = self.table(body, key, {"phrases", "patterns", "categories"})
+                phrases = tuple(self.strings(body, key, "phrases", required=False))
+                patterns = self.patterns(body, key)
+                if not phrases and not patterns:
+                    raise self.fail(key, "至少需要 phrases 或 patterns 之一")
+                suppressions.append(Suppression(kind, phrases, patterns, self.categories(body, key)))
 
         exclusions = []
         for ei, body in enumerate(self.array(top, "exclusions")):
@@ -380,19 +403,33 @@ class _Parser:
             threshold=threshold,
             max_chars=max_chars,
             negation_window=window,
+            word_freq_floor=freq_floor,
             number_priority=priority,
             default_severity=default_severity,
             words=words,
             combos=tuple(combos),
             raises=tuple(raises),
             negations=negations,
-            reassurances=tuple(reassurances),
-            notice_phrases=tuple(self.strings(notice, "notice", "phrases", required=False)),
-            notice_patterns=tuple(patterns),
-            distant_phrases=tuple(self.strings(distant, "distant", "phrases", required=False)),
-            distant_categories=self.categories(distant, "distant"),
+            clause_negations=clause_negations,
+            clause_categories=self.categories(negation, "negation", "clause_categories"),
+            boundaries=boundaries,
+            suppressions=tuple(suppressions),
             exclusions=tuple(exclusions),
         )
+
+    def patterns(self, body: dict[str, Any], key: str) -> tuple[re.Pattern[str], ...]:
+        raw = body.get("patterns", [])
+        if not isinstance(raw, list):
+            raise self.fail(f"{key}.patterns", "应为字符串（正则表达式）列表")
+        out = []
+        for pi, pattern in enumerate(raw):
+            if not isinstance(pattern, str) or not pattern:
+                raise self.fail(f"{key}.patterns[{pi}]", "应为非空字符串（正则表达式）")
+            try:
+                out.append(re.compile(pattern))
+            except re.error as exc:
+                raise self.fail(f"{key}.patterns[{pi}]", f"正则表达式无效：{exc}") from None
+        return tuple(out)
 
     def array(self, top: dict[str, Any], name: str) -> list[Any]:
         value = top.get(name, [])
