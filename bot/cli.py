@@ -114,9 +114,10 @@ def demo() -> None:
 
 def _register_optional_commands() -> None:
     """Commands whose modules are built by other features register themselves here."""
-    from bot.export_cli import export_command
+    from bot.export_cli import export_command, feedback_command
 
     main.add_command(export_command, "export")
+    main.add_command(feedback_command, "feedback")
     try:
         from nlp.cli import classify_command, eval_command
     except ImportError:

@@ -79,3 +79,40 @@ def export_command(config_path: Path, db_path: Path | None, fmt: str | None, mon
         output = output or Path(f"台账-{label}.xlsx")
         write_xlsx(rows, output, title=f"台账 {label}")
     click.echo(f"已导出{len(rows)}件案件（{label}）到 {output}", err=True)
+
+
+async def _feedback(db_path: Path, limit: int) -> list[dict]:
+    from storage.db import Database
+    from storage.stats import keyword_feedback
+
+    db = Database(db_path)
+    try:
+        await db.open()
+        return (await db.read(keyword_feedback))[:limit]
+    finally:
+        await db.close()
+
+
+@click.command("feedback")
+@click.option("-c", "--config", "config_path", type=click.Path(path_type=Path), default=Path("pingan.toml"), show_default=True, help="配置文件")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None, help="数据库文件（默认用配置中的 database）")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000), help="最多列出多少个词")
+def feedback_command(config_path: Path, db_path: Path | None, limit: int) -> None:
+    """列出民警标记“误报”最多的词库词，供调整词库参考。"""
+    from storage.stats import percent
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        _fail("\n".join(exc.problems))
+        return
+    path = db_path or config.bot.database
+    if not path.is_file():
+        _fail(f"数据库文件不存在：{path}")
+    rows = [r for r in asyncio.run(_feedback(path, 100000)) if r["false_positives"]][:limit]
+    if not rows:
+        click.echo("还没有被标记为误报的词。")
+        return
+    click.echo("词\t误报\t触发案件\t误报率")
+    for r in rows:
+        click.echo(f"{r['keyword']}\t{r['false_positives']}\t{r['cases']}\t{percent(r['false_positives'], r['cases'])}")

@@ -147,3 +147,14 @@ def test_text_that_looks_like_a_formula_stays_text(run_day, tmp_path):
     assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
     rows = read_csv(export("--db", str(db), "--format", "csv").stdout_bytes)
     assert rows[1][-1].startswith("'=HYPERLINK")
+
+
+def test_feedback_lists_the_words_officers_marked_noisy(run_day, tmp_path):
+    db = tmp_path / "fb.db"
+    events = report("09:15") + say("09:20", "李警官", "误报 1") + report("10:15", "赵大爷", "隔壁邻居为了漏水的事吵起来了")
+    run_day(events, db_path=db)
+    result = CliRunner().invoke(main, ["feedback", "-c", CONFIG, "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "词\t误报\t触发案件\t误报率"
+    assert lines[1:] == ["吵起来\t1\t2\t50.00%", "打架\t1\t1\t100.00%"]
