@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Awaitable, Callable
 
 from bot.config import ContactGroup
@@ -76,7 +76,11 @@ class ContactGroupReports:
         return [self]
 
     async def start(self) -> None:
-        """Nothing to rebuild: reports have no scheduled work of their own."""
+        """Announce cases that were opened but never announced: the process died
+        between writing the case and queuing its messages. Keys keep it to once."""
+        for case, first in await self.s.db.read(case_store.unannounced_cases):
+            log.warning("补发案件 %s 的通知（上次运行在立案后中断）", case.label)
+            await self._announce(case, first["sender"], datetime.fromisoformat(first["at"]), first["text"])
 
     def matches(self, msg: Incoming) -> bool:
         return msg.room is not None and self.s.config.group(msg.room) is not None
@@ -134,35 +138,40 @@ class ContactGroupReports:
                 await self.on_case_opened(case)  # a higher severity escalates sooner
             if case.severity == "urgent" and previous_severity != "urgent":
                 # Joining is silent, except when life is now at risk: page the officer again.
-                await self.s.send(self._officer_notice(case, msg, text, report, upgraded=True))
+                await self.s.send(self._officer_notice(case, msg.sender, msg.at, text, upgraded=True))
             return
         log.info("新案件 %s：%s/%s，%s", case.label, case.category, case.severity, group.room)
+        await self._announce(case, msg.sender, at, text)
+
+    async def _announce(self, case: Case, reporter: str, at: datetime, text: str) -> None:
+        """The once-per-case group acknowledgement and the officer's private notice.
+        Keyed, so announcing again after a crash sends nothing twice."""
         if self.s.config.bot.ack_in_group:
-            await self.s.send(Outgoing(text=self._ack_text(case, group), room=group.room, mentions=(msg.sender,), urgent=report.severity == "urgent", key=f"case:{case.id}:ack"))
-        await self.s.send(self._officer_notice(case, msg, text, report))
-        await self.s.db.write(lambda db: case_store.add_event(db, case.id, at, "notified", group.officer, "私信通知责任民警"))
+            await self.s.send(Outgoing(text=self._ack_text(case), room=case.room, mentions=(reporter,), urgent=case.severity == "urgent", key=f"case:{case.id}:ack"))
+        await self.s.send(self._officer_notice(case, reporter, at, text))
+        await self.s.db.write(lambda db: case_store.add_event(db, case.id, at, "notified", case.officer, "私信通知责任民警"))
         if self.on_case_opened is not None:
             await self.on_case_opened(case)
 
-    def _ack_text(self, case: Case, group: ContactGroup) -> str:
+    def _ack_text(self, case: Case) -> str:
         # Never repeat the report: the group is not the place for its details.
         return (
-            f"收到，已登记为{case.label}并转告社区民警{group.officer}，民警会尽快联系您。"
+            f"收到，已登记为{case.label}并转告社区民警{case.officer}，民警会尽快联系您。"
             f"可发送“@{self.s.config.bot.name} 进度 {case.id}”查询进展。"
         )
 
-    def _officer_notice(self, case: Case, msg: Incoming, text: str, report: Report, upgraded: bool = False) -> Outgoing:
+    def _officer_notice(self, case: Case, reporter: str, at: datetime, text: str, upgraded: bool = False) -> Outgoing:
         title = "【案件升级为紧急】" if upgraded else "【新警情】"
         lines = [
             f"{title}{case.label} {CATEGORIES.get(case.category, case.category)} · {SEVERITIES.get(case.severity, case.severity)}",
             f"社区：{case.community}（{case.room}）",
-            f"报告人：{msg.sender}",
-            f"时间：{local_minute(msg.at)}",
+            f"报告人：{reporter}",
+            f"时间：{local_minute(at)}",
             f"原文：{clip(text, NOTICE_TEXT_LIMIT)}",
         ]
-        if report.keywords:
-            lines.append(f"关键词：{'、'.join(report.keywords)}")
-        if report.explicit and not report.keywords:
+        if case.keywords:
+            lines.append(f"关键词：{'、'.join(case.keywords)}")
+        if case.explicit and not case.keywords:
             lines.append("依据：群众主动举报/求助")
         lines.append(f"回复“认领 {case.id}”认领。")
         return Outgoing(text="\n".join(lines), contact=case.officer, urgent=case.severity == "urgent", key=f"case:{case.id}:notice" + (":urgent" if upgraded else ""))
