@@ -39,6 +39,10 @@ async def run_live(config: Config, connection: WechatyConnection, detector: Dete
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
+    # /healthz answers from the start (503 while logging in) and reads the outbox
+    # table: create the schema before the first request can come. (App.start opens
+    # the database again; applying no migrations is cheap.)
+    await app.db.open()
     runner = web.AppRunner(health_app(app), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.web.host, config.web.port)
