@@ -403,7 +403,9 @@ class WechatyTransport:
                 raise TransportStartError(
                     "bad_token",
                     f"Wechaty 令牌无效 / puppet-service token rejected by {self._endpoint}: "
-                    f"{error.message}",
+                    # The gateway quotes the token; a wrong one is often a near-miss
+                    # of the real one, so it stays out of the logs too.
+                    f"{(error.message or '').replace(self._token, '***')}",
                 ) from error
             raise
 
