@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(seconds=5)
 MAX_RETRY = timedelta(minutes=10)
 MAX_ATTEMPTS = 24
+# While the transport is offline the live loop only looks, this often, whether it is back.
+OFFLINE_CHECK_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -169,9 +171,17 @@ class Outbox:
         return retry_at
 
     async def run_forever(self) -> None:
-        """Live loop: send whenever something is queued, as fast as the limits allow."""
+        """Live loop: send whenever something is queued, as fast as the limits allow.
+
+        While the transport is offline nothing is tried: every try would fail, count
+        against the message's MAX_ATTEMPTS (a gateway down overnight would have
+        every queued message given up) and push its retry further out (so messages
+        queued meanwhile went out long after the reconnect). They go once it is back."""
         while True:
             self._wakeup.clear()
+            if self.transport.state != "online":
+                await asyncio.sleep(OFFLINE_CHECK_SECONDS)
+                continue
             next_ready = await self.drain()
             timeout = 60.0 if next_ready is None else max(0.05, (next_ready - self.clock.now()).total_seconds())
             try:
