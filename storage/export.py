@@ -158,29 +158,40 @@ def csv_bytes(rows: list[LedgerRow]) -> bytes:
 
 
 def write_xlsx(rows: list[LedgerRow], path: Path, title: str = "台账") -> None:
+    """Header row frozen and bold, widths set, times as real dates. Write-only mode
+    streams rows to disk: a city's year of cases stays fast and small in memory."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title[:31]
-    ws.append(HEADERS)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(list(row.values()))
-        for cell in ws[ws.max_row]:
-            if cell.data_type == "f":
-                cell.data_type = "s"  # resident text that starts with "=" is text, not a formula
-    for index, header in enumerate(HEADERS, start=1):
-        letter = ws.cell(row=1, column=index).column_letter
-        ws.column_dimensions[letter].width = WIDTHS[index - 1]
-        if header in TIME_COLUMNS:
-            for cell in ws[letter][1:]:
-                cell.number_format = "yyyy-mm-dd hh:mm"
-    for cell in ws[ws.cell(row=1, column=len(HEADERS)).column_letter][1:]:
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title[:31])
+    for index, width in enumerate(WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    wb.save(path)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{len(rows) + 1}"
+    bold = Font(bold=True)
+    time_columns = {i for i, h in enumerate(HEADERS) if h in TIME_COLUMNS}
 
+    def header(text: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(ws, value=text)
+        cell.font = bold
+        return cell
+
+    ws.append([header(h) for h in HEADERS])
+    for row in rows:
+        cells: list[object] = []
+        for index, value in enumerate(row.values()):
+            # Plain values are cheap; only cells that need a format or a fix get a cell object.
+            if isinstance(value, str) and value.startswith("="):
+                cell = WriteOnlyCell(ws, value=value)
+                cell.data_type = "s"  # resident text, not a formula
+                value = cell
+            elif index in time_columns and value is not None:
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = "yyyy-mm-dd hh:mm"
+                value = cell
+            cells.append(value)
+        ws.append(cells)
+    wb.save(path)
