@@ -10,7 +10,10 @@ queues nothing, while a step missed during downtime is sent on start.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Set as AbstractSet
+from datetime import timedelta
+
+import sqlite_utils
 
 from bot.events import Outgoing
 from handlers.base import Services
@@ -21,6 +24,16 @@ from storage.cases import Case
 log = logging.getLogger(__name__)
 
 SYSTEM = "系统"
+
+
+def queued_keys(db: sqlite_utils.Database, keys: list[str]) -> set[str]:
+    """Which of these outbox keys were queued before: a restart skips those steps
+    instead of re-firing every past step of every stale case only to dedup it."""
+    found: set[str] = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        found.update(r[0] for r in db.execute(f"select key from outbox where key in ({','.join('?' * len(chunk))})", chunk))
+    return found
 
 
 def step_key(case: Case, step: str, suffix: str = "") -> str:
@@ -38,15 +51,22 @@ class EscalationClock:
         return []
 
     async def start(self) -> None:
-        for case in await self.s.db.read(cs.pending_cases):
-            self.schedule(case)
+        def load(db: sqlite_utils.Database) -> tuple[list[Case], set[str]]:
+            cases = cs.pending_cases(db)
+            keys = [step_key(c, step) for c in cases for step in ("remind", "leader")]
+            return cases, queued_keys(db, keys)
+
+        cases, done = await self.s.db.read(load)
+        for case in cases:
+            self.schedule(case, skip=done)
 
     async def on_case_changed(self, case: Case) -> None:
         """Hook for the report path: a case opened, or its severity rose."""
         self.schedule(case)
 
-    def schedule(self, case: Case) -> None:
-        """(Re)plan the steps of a case from its current severity and clock start."""
+    def schedule(self, case: Case, skip: AbstractSet[str] = frozenset()) -> None:
+        """(Re)plan the steps of a case from its current severity and clock start;
+        steps whose message key is in `skip` were sent before a restart."""
         self.cancel(case.id)
         minutes = self.s.config.escalation.minutes(case.severity)
         if case.status != cs.PENDING or minutes is None:
@@ -54,8 +74,10 @@ class EscalationClock:
         remind, leader = minutes
         base = case.escalation_base
         expected = case.escalation_round
-        self.s.scheduler.add_once(f"esc:{case.id}:remind", base + timedelta(minutes=remind), lambda when, i=case.id: self._remind(i, expected, remind))
-        self.s.scheduler.add_once(f"esc:{case.id}:leader", base + timedelta(minutes=leader), lambda when, i=case.id: self._tell_leader(i, expected, leader))
+        if step_key(case, "remind") not in skip:
+            self.s.scheduler.add_once(f"esc:{case.id}:remind", base + timedelta(minutes=remind), lambda when, i=case.id: self._remind(i, expected, remind))
+        if step_key(case, "leader") not in skip:
+            self.s.scheduler.add_once(f"esc:{case.id}:leader", base + timedelta(minutes=leader), lambda when, i=case.id: self._tell_leader(i, expected, leader))
 
     def cancel(self, case_id: int) -> None:
         self.s.scheduler.remove_prefix(f"esc:{case_id}:")

@@ -9,10 +9,14 @@ the follow-up row, so a restart neither repeats nor loses a reminder.
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
+
+import sqlite_utils
 
 from bot.events import Outgoing
 from handlers.base import Services
+from handlers.escalation import queued_keys
 from handlers.case_text import category_name, local
 from storage import cases as cs
 from storage import followups as fs
@@ -30,7 +34,12 @@ class FollowupReminders:
         return []
 
     async def start(self) -> None:
-        self.schedule(await self.s.db.read(fs.all_pending))
+        def load(db: sqlite_utils.Database) -> tuple[list[FollowUp], set[str]]:
+            pending = fs.all_pending(db)
+            return pending, queued_keys(db, [f"followup:{f.id}:{step}" for f in pending for step in ("remind", "overdue")])
+
+        pending, done = await self.s.db.read(load)
+        self.schedule(pending, skip=done)
 
     def due_times(self, mediated_at: datetime) -> list[datetime]:
         """Reminder moments: the configured days after the mediation, at the configured local time."""
@@ -42,12 +51,16 @@ class FollowupReminders:
     def overdue_at(self, followup: FollowUp) -> datetime:
         return followup.due_at + timedelta(days=self.s.config.followup.overdue_days)
 
-    def schedule(self, followups: list[FollowUp]) -> None:
+    def schedule(self, followups: list[FollowUp], skip: AbstractSet[str] = frozenset()) -> None:
+        """Plan each pending visit's reminder and overdue report, except those whose
+        message key is in `skip` (sent before a restart)."""
         for f in followups:
             if f.status != fs.PENDING:
                 continue
-            self.s.scheduler.add_once(f"followup:{f.id}:remind", f.due_at, lambda when, i=f.id: self._remind(i))
-            self.s.scheduler.add_once(f"followup:{f.id}:overdue", self.overdue_at(f), lambda when, i=f.id: self._overdue(i))
+            if f"followup:{f.id}:remind" not in skip:
+                self.s.scheduler.add_once(f"followup:{f.id}:remind", f.due_at, lambda when, i=f.id: self._remind(i))
+            if f"followup:{f.id}:overdue" not in skip:
+                self.s.scheduler.add_once(f"followup:{f.id}:overdue", self.overdue_at(f), lambda when, i=f.id: self._overdue(i))
 
     def cancel(self, followup_ids: list[int]) -> None:
         for i in followup_ids:
