@@ -42,7 +42,8 @@ MAX_NOTE = 200
 # A command word counts only when followed by nothing, a space, # or a digit, so chat
 # in the officers' room ("办结了吗？") is not mistaken for a command.
 _HEAD = re.compile(rf"^({'|'.join(COMMAND_WORDS + tuple(ALIASES))})(?=$|[\s#\d])\s*(.*)$", re.S)
-_ID = re.compile(r"^#?\s*(-?\d+)号?(?=$|\s)\s*(.*)$", re.S)
+# The id may run straight into Chinese text (办结12调解成功) but not into Latin letters (12abc).
+_ID = re.compile(r"^#?\s*(-?\d+)号?(?![0-9A-Za-z])\s*(.*)$", re.S)
 _NOTE_LEAD = " ,，:：;；、"
 
 

@@ -67,3 +67,34 @@ def test_a_bad_command_in_the_officers_room_is_answered_there(run_day):
     transcript = run_day(say("09:16", "陈警官", "认领 abc", room="官园派出所工作群"))
     reply = only(transcript)
     assert reply["room"] == "官园派出所工作群" and reply["mentions"] == ["陈警官"] and "应为数字" in reply["text"]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("认领 12", ("认领", 12, None)),
+        ("认领＃１２", ("认领", 12, None)),
+        ("@平安助手\u2005认领　#12", ("认领", 12, None)),
+        ("认领 #0012", ("认领", 12, None)),
+        ("办结 12 调解不成功，转诉讼", ("办结", 12, "调解不成")),
+        ("办结12调解成功", ("办结", 12, "调解成功")),
+        ("回访 ＃３ 没有反弹", ("回访", 3, "无反弹")),
+        ("转办 12 给 @陈警官", ("转办", 12, None)),
+    ],
+)
+def test_parser_reads_phone_keyboard_forms(text, expected):
+    from handlers.commands_parse import parse
+
+    command = parse(text)
+    assert (command.name, command.case_id, command.outcome) == expected
+    if command.name == "转办":
+        assert command.officer == "陈警官"
+
+
+def test_admin_acts_on_every_station(tmp_path, detector):
+    from tests.officer_scenarios import run_with_config
+
+    events = report("09:15") + say("09:16", "钱所长", "认领 1") + say("09:17", "钱所长", "待办")
+    transcript = run_with_config(tmp_path, detector, events, ('name = "钱所长"\nstation = "xiujiang"\nrole = "leader"', 'name = "钱所长"\nstation = "xiujiang"\nrole = "admin"'))
+    assert only(to(at(transcript, "09:16"), "钱所长"))["text"].startswith("已认领#1")
+    assert only(to(at(transcript, "09:17"), "钱所长"))["text"].startswith("全部待办（共1件）")
