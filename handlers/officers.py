@@ -11,7 +11,6 @@ transfer and the escalation and follow-up clocks are told afterwards.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 import sqlite_utils
