@@ -5,6 +5,7 @@ wording is tested without a database.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, tzinfo
 
 from handlers.text import clip
@@ -138,7 +139,7 @@ def detail_pages(case: Case, messages: list[dict], events: list[dict], followups
         lines.append(f"{local(datetime.fromisoformat(m['at']), tz)} {m['sender']}：{clip(m['text'], MESSAGE_CHARS)}")
     lines.append(f"— 经过（{len(events)}项）—")
     for e in events:
-        detail = f"：{clip(e['detail'], 40)}" if e["detail"] else ""
+        detail = f"：{clip(readable(e['detail']), 40)}" if e["detail"] else ""
         lines.append(f"{local(datetime.fromisoformat(e['at']), tz)} {EVENT_LABELS.get(e['kind'], e['kind'])} {e['actor']}{detail}")
     if followups:
         lines.append("— 回访 —")
@@ -148,6 +149,11 @@ def detail_pages(case: Case, messages: list[dict], events: list[dict], followups
                 state = f"{f.result}（{f.actor} {local(f.done_at or f.due_at, tz)}）" + (f" {clip(f.note, 30)}" if f.note else "")
             lines.append(f"第{f.seq}次 {local(f.due_at, tz)} {state}")
     return paginate(lines, PAGE_CHARS)
+
+
+def readable(detail: str) -> str:
+    """Event details store category and severity ids (dispute/high); officers read names."""
+    return re.sub(r"[a-z]+", lambda m: CATEGORIES.get(m.group(), SEVERITIES.get(m.group(), m.group())), detail)
 
 
 def paginate(lines: list[str], limit: int) -> list[str]:

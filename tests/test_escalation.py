@@ -44,6 +44,7 @@ def test_high_case_reminds_officer_then_tells_leader_and_room(run_file):
     assert room["mentions"] == ["李警官"] and "吵" not in room["text"]
     # The audit trail records both steps with who and when.
     detail = only(at(to(transcript, "王所长"), "10:00"))["text"]
+    assert "03-02 09:15 登记 张大妈：矛盾纠纷/高" in detail
     assert "03-02 09:25 催办提醒 系统：提醒李警官" in detail
     assert "03-02 09:45 上报所长 系统：上报王所长及官园派出所工作群" in detail
 
