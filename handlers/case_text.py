@@ -143,11 +143,13 @@ def detail_pages(case: Case, messages: list[dict], events: list[dict], followups
         lines.append(f"{local(datetime.fromisoformat(e['at']), tz)} {EVENT_LABELS.get(e['kind'], e['kind'])} {e['actor']}{detail}")
     if followups:
         lines.append("— 回访 —")
+        rounds = max(f.round for f in followups)  # after 反弹 and a second mediation
         for f in followups:
             state = FOLLOWUP_STATUS.get(f.status, f.status)
             if f.status == "done":
                 state = f"{f.result}（{f.actor} {local(f.done_at or f.due_at, tz)}）" + (f" {clip(f.note, 30)}" if f.note else "")
-            lines.append(f"第{f.seq}次 {local(f.due_at, tz)} {state}")
+            round_label = f"第{f.round}轮" if rounds > 1 else ""
+            lines.append(f"{round_label}第{f.seq}次 {local(f.due_at, tz)} {state}")
     return paginate(lines, PAGE_CHARS)
 
 
