@@ -150,6 +150,13 @@ class Lexicon:
             out |= rule.words
         return out
 
+    def clause_scope(self) -> frozenset[str]:
+        """Keywords that clause negations (如果, 严禁) can cancel."""
+        scope = self.clause_categories or frozenset(self.default_severity)
+        words = {w for w, r in self.words.items() if r.category in scope}
+        words |= {w for c in self.combos if c.category in scope for part in c.parts for w in part}
+        return frozenset(words)
+
     def trigger_words(self) -> set[str]:
         """Words that can make a message flag; without one, nothing can fire."""
         out = set(self.words)
