@@ -9,7 +9,7 @@ File layout (see nlp/data/lexicon.toml for the commented original):
     threshold = 1.0            # a category flags when its score reaches this
     max_chars = 2000           # characters analysed (after normalisation)
     negation_window = 3        # tokens before a keyword searched for a negation
-    word_freq_floor = 100      # least jieba frequency of a multi-character keyword
+    word_freq_floor = 1000     # least jieba frequency of a multi-character keyword
     number_priority = ["119", "120", "110"]
 
     [categories.<id>]          # one of nlp.detection.CATEGORIES
@@ -287,7 +287,7 @@ class _Parser:
         if max_chars < 1:
             raise self.fail("max_chars", "应为正整数")
         window = self.integer(top, "", "negation_window", 3)
-        freq_floor = self.integer(top, "", "word_freq_floor", 100)
+        freq_floor = self.integer(top, "", "word_freq_floor", 1000)
         priority = tuple(top.get("number_priority", ["119", "120", "110"]))
         if sorted(priority) != sorted(NUMBERS):
             raise self.fail("number_priority", "应恰好列出 \"110\"、\"119\"、\"120\" 各一次")

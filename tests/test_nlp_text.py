@@ -1,0 +1,67 @@
+"""Normalisation and PII masking: pure string functions."""
+from __future__ import annotations
+
+import pytest
+
+from nlp.normalize import normalize
+from nlp.pii import mask_pii
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ＱＱ号１２３", "qq号123"),  # full-width letters and digits
+        ("APP下载", "app下载"),
+        ("打架了！！！！快来", "打架了！快来"),  # repeated punctuation
+        ("真的吗？？?!", "真的吗？"),
+        ("着火了🔥🔥🔥", "着火了"),  # emoji
+        ("没有😂打架", "没有打架"),  # removed, not replaced: the negation stays adjacent
+        ("👨‍👩‍👧", ""),  # emoji with zero-width joiners
+        ("[图片]楼下[动画表情]吵架[捂脸]", "楼下吵架"),  # WeChat placeholders
+        ("@李警官 楼下有人吵架", "楼下有人吵架"),  # mention + space
+        ("@李警官\u2005楼下有人吵架", "楼下有人吵架"),  # mention + four-per-em space
+        ("楼下有人吵架 @李警官", "楼下有人吵架"),  # mention at the end
+        ("打\u200b架", "打架"),  # zero-width space
+        ("\ufeff打架", "打架"),  # BOM
+        ("打\ud800架", "打架"),  # lone surrogate
+        ("打\x00架\x07了", "打 架 了"),  # control characters become spaces
+        ("  多个   空格\n换行 ", "多个 空格 换行"),
+        ("\u3000全角空格\u3000", "全角空格"),
+        ("", ""),
+    ],
+)
+def test_normalize(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+def test_normalize_is_idempotent_and_bounded() -> None:
+    text = "@张三 ＡＢＣ！！！😀" * 1000
+    once = normalize(text, max_chars=50)
+    assert len(once) <= 50
+    assert normalize(once, max_chars=50) == once
+
+
+def test_normalize_bounds_work_on_huge_input() -> None:
+    assert normalize("打" * 5_000_000, max_chars=2000) == "打" * 2000
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("我电话13812345678，有事找我", "我电话138****5678，有事找我"),
+        ("电话：138 1234 5678", "电话：138****5678"),
+        ("电话：138-1234-5678", "电话：138****5678"),
+        ("+86 13812345678", "+86 138****5678"),
+        ("身份证110101199003071234", "身份证110101********1234"),
+        ("身份证号11010119900307123X", "身份证号110101********123X"),
+        ("身份证号11010119900307123x", "身份证号110101********123x"),
+        ("两个号码13812345678和15987654321", "两个号码138****5678和159****4321"),
+        # Not personal numbers: a 19-digit bank card, a 12-digit number, a landline.
+        ("卡号6222021234567890123", "卡号6222021234567890123"),
+        ("订单123456789012", "订单123456789012"),
+        ("座机0791-88888888", "座机0791-88888888"),
+        ("", ""),
+    ],
+)
+def test_mask_pii(raw: str, expected: str) -> None:
+    assert mask_pii(raw) == expected
