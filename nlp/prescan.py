@@ -7,7 +7,7 @@ Two automata, because most messages need only the first:
 - markers: negations and the phrases of notices, distant events,
   reassurances and exclusions, scanned only for messages that may flag.
 
-The word automaton runs on the message's UTF-8 bytes (as a latin-1 string):
+Both run on the message's UTF-8 bytes (as a latin-1 string):
 pyahocorasick looks a character up among a node's children one by one, and
 with Chinese keys the root has a thousand children, while bytes give every
 node at most a few dozen — twice as fast. UTF-8 is self-synchronising, so a
@@ -29,7 +29,9 @@ class _Word:
     category: str | None  # set for a category word
     weight: float
     combo_parts: tuple[tuple[int, int], ...]  # (combo index, part index)
+    combo_ids: frozenset[int]  # the combos among them
     raiser: bool
+    raise_categories: frozenset[str] | None  # categories its raise rules apply to (None: all)
     clause_scoped: bool  # clause negations (如果, 严禁) can cancel it
     lone_weight: float  # its weight if it were the message's only hit (combos need two)
 
@@ -48,16 +50,26 @@ class WordHits:
     """Substring hits of category words, combination parts and raise words."""
 
     spans: list[tuple[int, int, _Word]] = field(default_factory=list)  # start, end, word
-    complete: set[int] = field(default_factory=set)  # combos with every part present
-    may_flag: bool = False  # could any category reach the threshold?
+    live: set[str] = field(default_factory=set)  # categories that could reach the threshold
+    complete: set[int] = field(default_factory=set)  # their combos with every part present
+
+    @property
+    def may_flag(self) -> bool:
+        return bool(self.live)
 
     def relevant_spans(self) -> list[tuple[int, int, bool]]:
-        """(start, end, clause-scoped) of the words that can still count once tokens are known."""
-        complete = self.complete
+        """(start, end, clause-scoped) of the words that can still count once tokens are known.
+
+        A category that cannot reach the threshold even on substrings can
+        neither flag nor win, so its words are never looked at.
+        """
+        live, complete = self.live, self.complete
         return [
             (start, end, word.clause_scoped)
             for start, end, word in self.spans
-            if word.category or word.raiser or any(c in complete for c, _ in word.combo_parts)
+            if word.category in live
+            or not complete.isdisjoint(word.combo_ids)
+            or (word.raiser and (word.raise_categories is None or not live.isdisjoint(word.raise_categories)))
         ]
 
 
@@ -99,24 +111,24 @@ class Prescan:
         if len(found) == 1 and found[0][1].lone_weight < self._threshold:
             return NO_HITS  # one weak word, no combination: the most common case
         hits = WordHits()
-        hits.may_flag, hits.complete = self._may_flag([word for _, word in found])
-        if hits.may_flag:
+        hits.live, hits.complete = self._live([word for _, word in found])
+        if hits.live:
             # Byte offsets back to character offsets, only for the few
             # messages that go on to jieba.
             data = text.encode("utf-8", "surrogatepass")
-            for end, word in found:
-                char_end = len(data[: end + 1].decode("utf-8", "surrogatepass"))
+            done_bytes = char_end = 0
+            for end, word in found:  # in order of end: decode only what is new
+                char_end += len(data[done_bytes : end + 1].decode("utf-8", "surrogatepass"))
+                done_bytes = end + 1
                 hits.spans.append((char_end - len(word.key), char_end, word))
         return hits
 
-    def _may_flag(self, found: list[_Word]) -> tuple[bool, set[int]]:
-        """Could a category reach the threshold if every hit were a token? And which combos are complete?"""
+    def _live(self, found: list[_Word]) -> tuple[set[str], set[int]]:
+        """Categories that could reach the threshold if every hit were a token, and their complete combos."""
         potential: dict[str, float] = {}
-        seen: set[str] = set()
         parts: dict[int, set[int]] = {}
-        for word in found:
-            if word.category is not None and word.key not in seen:
-                seen.add(word.key)
+        for word in {word.key: word for word in found}.values():  # each word once
+            if word.category is not None:
                 potential[word.category] = potential.get(word.category, 0.0) + word.weight
             for combo, part in word.combo_parts:
                 parts.setdefault(combo, set()).add(part)
@@ -125,17 +137,24 @@ class Prescan:
         for c in complete:
             category, weight = self._combo_categories[c]
             potential[category] = potential.get(category, 0.0) + weight
-        return any(score >= self._threshold for score in potential.values()), complete
+        live = {category for category, score in potential.items() if score >= self._threshold}
+        return live, {c for c in complete if self._combo_categories[c][0] in live}
 
     def markers(self, text: str) -> Markers:
         found = Markers()
         if not self._has_markers:
             return found
-        for end, marker in self._markers.iter(text):
-            if marker.negation:
-                found.negation_starts.append(end + 1 - len(marker.key))
-            if marker.clause:
-                found.clause_starts.append(end + 1 - len(marker.key))
+        data = text.encode("utf-8", "surrogatepass")
+        done_bytes = char_end = 0
+        for end, marker in self._markers.iter(data.decode("latin-1")):
+            if marker.negation or marker.clause:
+                char_end += len(data[done_bytes : end + 1].decode("utf-8", "surrogatepass"))
+                done_bytes = end + 1
+                start = char_end - len(marker.key)
+                if marker.negation:
+                    found.negation_starts.append(start)
+                if marker.clause:
+                    found.clause_starts.append(start)
             found.suppressions.update(marker.suppressions)
             found.exclusions.update(marker.exclusions)
         return found
@@ -148,6 +167,15 @@ def _word_automaton(lexicon: Lexicon, encode: Callable[[str], str] = str) -> aho
             for word in part:
                 combo_parts.setdefault(word, []).append((c, p))
     raisers = {w for r in lexicon.raises for w in r.words}
+    raise_scope: dict[str, frozenset[str] | None] = {}  # None: every category
+    for rule in lexicon.raises:
+        for word in rule.words:
+            if not rule.categories:
+                raise_scope[word] = None
+            elif word not in raise_scope:
+                raise_scope[word] = rule.categories
+            elif (known := raise_scope[word]) is not None:
+                raise_scope[word] = known | rule.categories
     clause_scope = lexicon.clause_scope()
     automaton = ahocorasick.Automaton()
     for key in set(lexicon.words) | set(combo_parts) | raisers:
@@ -159,13 +187,27 @@ def _word_automaton(lexicon: Lexicon, encode: Callable[[str], str] = str) -> aho
                 category=rule.category if rule else None,
                 weight=rule.weight if rule else 0.0,
                 combo_parts=tuple(combo_parts.get(key, ())),
+                combo_ids=frozenset(c for c, _ in combo_parts.get(key, ())),
                 raiser=key in raisers,
+                raise_categories=raise_scope.get(key, frozenset()),
                 clause_scoped=key in clause_scope,
-                lone_weight=rule.weight if rule else 0.0,
+                lone_weight=_lone_weight(lexicon, key),
             ),
         )
     automaton.make_automaton()
     return automaton
+
+
+def _lone_weight(lexicon: Lexicon, key: str) -> float:
+    """The best category score a message whose only hit is `key` could reach."""
+    scores: dict[str, float] = {}
+    rule = lexicon.words.get(key)
+    if rule is not None:
+        scores[rule.category] = rule.weight
+    for combo in lexicon.combos:
+        if all(key in part for part in combo.parts):  # completes the combination alone
+            scores[combo.category] = scores.get(combo.category, 0.0) + combo.weight
+    return max(scores.values(), default=0.0)
 
 
 def _marker_automaton(lexicon: Lexicon) -> ahocorasick.Automaton:
@@ -181,7 +223,7 @@ def _marker_automaton(lexicon: Lexicon) -> ahocorasick.Automaton:
     automaton = ahocorasick.Automaton()
     for key in negations | set(suppressions) | set(exclusions):
         automaton.add_word(
-            key,
+            _as_bytes(key),
             _Marker(
                 key=key,
                 negation=key in lexicon.negations,

@@ -137,6 +137,11 @@ class Judge:
         window = lex.negation_window
         present: dict[str, None] = {}
         for tokens in segments:
+            if negations.isdisjoint(tokens) and clause_negations.isdisjoint(tokens):
+                for token in tokens:  # the usual case: nothing to cancel
+                    if token in keywords:
+                        present.setdefault(token, None)
+                continue
             clause_negation = None  # 如果/万一/严禁 …: cancels what follows in the block
             for i, token in enumerate(tokens):
                 if token in clause_negations:

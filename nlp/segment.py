@@ -28,21 +28,24 @@ tests compare every message they have with jieba's whole-text `lcut`.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
 from math import log
 
+import ahocorasick
 import jieba
 
 BLOCK = jieba.re_han_default
 # Bounds the memory of remembered word costs.
 _COST_MEMO = 50_000
 
+# Words up to this long are found by walking the lattice; longer ones by an
+# automaton.
+SHORT_WORD = 5
 # Spans at most this many characters apart are searched as one window: one
 # search costs more than the few extra characters segmented.
 MERGE_GAP = 4
 # A block this short is segmented whole: searching it for free positions
 # would cost about as much.
-SHORT_BLOCK = 8
+SHORT_BLOCK = 4
 
 
 class PartialSegmenter:
@@ -55,9 +58,14 @@ class PartialSegmenter:
         tokenizer.check_initialized()
         self._tokenizer = tokenizer
         self._freq = tokenizer.FREQ
-        # FREQ holds every word and all its prefixes: its longest key is the
-        # longest word, the farthest a word can reach across a position.
-        self._max_word = max(map(len, self._freq))
+        # Words longer than SHORT_WORD are few (about 3,500 of 350,000): their
+        # occurrences in a block are found at once with an automaton, so the
+        # free-position test only walks the lattice from the last few
+        # positions instead of from as far back as the longest word.
+        self._long_words = ahocorasick.Automaton()
+        for word in [w for w, f in self._freq.items() if f and len(w) > SHORT_WORD]:
+            self._long_words.add_word(word.encode("utf-8").decode("latin-1"), len(word))
+        self._long_words.make_automaton()
         # jieba's log(total), as its calc() computes it (total is fixed once
         # the detector's words are added).
         self._logtotal = log(tokenizer.total)
@@ -90,39 +98,41 @@ class PartialSegmenter:
         for s, e, scoped in sorted(spans):
             b0, b1 = blocks[bisect.bisect_right(starts, s) - 1]
             by_block.setdefault((b0, b1), []).append((s - b0, e - b0, scoped))
+        crossed = self._crossed_by_long_words(text)
         segments: list[list[str]] = []
         for (b0, b1), inside in by_block.items():
             first_negation = min((n - b0 for n in negations if b0 <= n < b1), default=b1 - b0)
             first_clause = min((n - b0 for n in clauses if b0 <= n < b1), default=b1 - b0)
-            block = _Block(text[b0:b1], self._freq, self._max_word, self._word_cost)
+            block = _Block(text[b0:b1], self, {k - b0 for k in crossed if b0 < k < b1})
             for a, b in block.windows(inside, first_negation, first_clause):
                 window = block.chars[a:b]
                 segments.append([window] if window in self._whole else block.best_path(a, b))
         return segments
 
-    def _word_cost(self, word: str) -> float:
-        """jieba's `log(FREQ.get(word) or 1) - logtotal`, remembered per word.
-
-        The same expression evaluated in the same order, so the same float;
-        the memo only spares recomputing it.
-        """
-        found = self._costs.get(word)
-        if found is None:
-            if len(self._costs) >= _COST_MEMO:
-                self._costs.clear()
-            found = self._costs[word] = log(self._freq.get(word) or 1) - self._logtotal
-        return found
+    def _crossed_by_long_words(self, text: str) -> set[int]:
+        """Positions strictly inside an occurrence of a long dictionary word."""
+        data = text.encode("utf-8", "surrogatepass")
+        crossed: set[int] = set()
+        done_bytes = done_chars = 0
+        for end, length in self._long_words.iter(data.decode("latin-1")):
+            # Byte offset to character offset, decoding only what is new.
+            done_chars += len(data[done_bytes : end + 1].decode("utf-8", "surrogatepass"))
+            done_bytes = end + 1
+            crossed.update(range(done_chars - length + 1, done_chars))
+        return crossed
 
 
 class _Block:
     """One jieba block: its word lattice (built lazily), free positions, best paths."""
 
-    def __init__(self, chars: str, freq: dict[str, int], max_word: int, cost: Callable[[str], float]) -> None:
+    def __init__(self, chars: str, segmenter: PartialSegmenter, crossed_by_long: set[int]) -> None:
         self.chars = chars
-        self.freq = freq
-        self.max_word = max_word
-        self.cost = cost
+        self.freq = segmenter._freq
+        self.crossed_by_long = crossed_by_long  # positions inside a long word's occurrence
+        self.costs = segmenter._costs
+        self.logtotal = segmenter._logtotal
         self.dag: list[list[int] | None] = [None] * len(chars)
+        self.reach = [0] * len(chars)
 
     def ends(self, i: int) -> list[int]:
         """Inclusive end indexes of the words starting at i: jieba's DAG[i]."""
@@ -132,14 +142,15 @@ class _Block:
         chars, freq, n = self.chars, self.freq, len(self.chars)
         found = []
         j = i
-        fragment = chars[i]
         # get_DAG: extend while the fragment is a word or a word prefix
         # (FREQ holds every prefix, with frequency 0).
-        while j < n and fragment in freq:
-            if freq[fragment]:
+        while j < n:
+            value = freq.get(chars[i : j + 1])
+            if value is None:
+                break
+            if value:
                 found.append(j)
             j += 1
-            fragment = chars[i : j + 1]
         if not found:
             found.append(i)
         self.dag[i] = found
@@ -153,16 +164,21 @@ class _Block:
         before, after = chars[k - 1], chars[k]
         if before.isascii() and before.isalnum() and after.isascii() and after.isalnum():
             return False  # jieba glues runs of single ASCII letters/digits back together
-        dag, freq = self.dag, self.freq
-        for i in range(max(0, k - self.max_word + 1), k):
-            found = dag[i]
-            if found is None:
-                # A word from i across k starts with chars[i:k+1]; when that is
-                # not even a prefix in FREQ, i needs no lattice at all.
-                if chars[i : k + 1] not in freq:
-                    continue
-                found = self.ends(i)
-            if found[-1] >= k:
+        if k in self.crossed_by_long:
+            return False
+        reach, freq, n = self.reach, self.freq, len(chars)
+        # A short word crossing k starts at most SHORT_WORD - 1 positions
+        # before it; nearest starts first, they are the likeliest to cross.
+        for i in range(k - 1, max(-1, k - SHORT_WORD), -1):
+            end = reach[i]
+            if not end:
+                # How far the text from i stays a FREQ key (a word or a word
+                # prefix: FREQ holds both): no word from i reaches further.
+                end = i + 1
+                while end < n and chars[i : end + 1] in freq:
+                    end += 1
+                reach[i] = end
+            if end > k and (self.dag[i] or self.ends(i))[-1] >= k:
                 return False
         return True
 
@@ -203,24 +219,35 @@ class _Block:
         floats and the same choices; x is kept relative to the window, as in
         jieba, for its role as tie-breaker.
         """
-        chars, cost = self.chars, self.cost
+        chars, costs, freq, logtotal = self.chars, self.costs, self.freq, self.logtotal
+        if len(costs) > _COST_MEMO:
+            costs.clear()
         size = b - a
-        route: list[tuple[float, int]] = [(0.0, 0)] * (size + 1)
-        route[size] = (0, 0)
+        # jieba's route[idx] = (score, x) as two lists.
+        score = [0.0] * (size + 1)
+        choice = [0] * (size + 1)
         dag = self.dag
         for idx in range(size - 1, -1, -1):
             i = a + idx
-            ends = dag[i] or self.ends(i)
-            if len(ends) == 1:  # one candidate: max() of one is itself
-                x = ends[0]
-                route[idx] = (cost(chars[i : x + 1]) + route[x - a + 1][0], x - a)
-            else:
-                route[idx] = max((cost(chars[i : x + 1]) + route[x - a + 1][0], x - a) for x in ends)
+            best_score, best_x = 0.0, -1
+            for x in dag[i] or self.ends(i):
+                word = chars[i : x + 1]
+                # jieba's `log(FREQ.get(word) or 1) - logtotal`, remembered
+                # per word: the same expression, so the same float.
+                word_cost = costs.get(word)
+                if word_cost is None:
+                    word_cost = costs[word] = log(freq.get(word) or 1) - logtotal
+                value = word_cost + score[x - a + 1]
+                # max() over (value, x) tuples: larger value, then larger x.
+                if best_x < 0 or value > best_score or (value == best_score and x - a > best_x):
+                    best_score, best_x = value, x - a
+            score[idx] = best_score
+            choice[idx] = best_x
         tokens: list[str] = []
         x = 0
         buffer = ""
         while x < size:
-            y = route[x][1] + 1
+            y = choice[x] + 1
             word = chars[a + x : a + y]
             if len(word) == 1 and _ENG.match(word):
                 buffer += word
