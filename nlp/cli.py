@@ -88,3 +88,15 @@ def eval_command(files: tuple[Path, ...], lexicon_path: Path | None, summary: bo
     detector = _detector_or_exit(lexicon_path)
     report = evaluate(rows, detector.detect)
     click.echo(format_report(report, list_errors=not summary, explain=detector.detect_reference))
+
+
+@click.group(help="平安群助手识别器（开发用入口；正式命令为 pingan classify / pingan eval）。")
+def _standalone() -> None:
+    pass
+
+
+_standalone.add_command(classify_command)
+_standalone.add_command(eval_command)
+
+if __name__ == "__main__":  # python -m nlp.cli eval FILE.tsv…
+    _standalone()

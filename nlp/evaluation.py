@@ -9,7 +9,6 @@ is only counted by what it was flagged as. The source tag is the part of
 from __future__ import annotations
 
 import csv
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -207,10 +206,3 @@ def format_report(
             )
     return "\n".join(lines)
 
-
-if __name__ == "__main__":  # pragma: no cover - convenience for development
-    from nlp.detector import Detector
-
-    det = Detector.load()
-    rows = [r for p in sys.argv[1:] for r in read_rows(Path(p))]
-    print(format_report(evaluate(rows, det.detect), explain=det.detect_reference))

@@ -15,15 +15,18 @@ the nearest such "free" positions around it, stretched leftwards to any
 negation before it in the block that could apply to it (the rules read
 negations only to the left of a word, clause negations only for some words).
 A free position must also not fall between two ASCII letters or digits,
-which jieba glues together after its search.
+which jieba glues together after its search. Whether a position is free is
+found by walking the lattice back a few characters for short words, and by
+an automaton over the few thousand dictionary words longer than SHORT_WORD.
 
-The stretch is segmented by `_best_path`, a line-for-line replica of jieba's
-`get_DAG` + `calc` + `__cut_DAG_NO_HMM` over the tokenizer's own FREQ and
-total, fed with the word lists the free-position search has already built.
-To the right, a window ends at a free position after which the rest of the
-block adds the same log-probability to every candidate path: it changes no
-choice, except in theory an exact floating-point tie. The benchmark and the
-tests compare every message they have with jieba's whole-text `lcut`.
+A window that is exactly one keyword which jieba cuts whole when alone is
+that token; any other window is segmented by `_Block.best_path`, a replica of
+jieba's `get_DAG` + `calc` + `__cut_DAG_NO_HMM` over the tokenizer's own FREQ
+and total (same arithmetic in the same order, so the same floats). To the
+right, a window ends at a free position after which the rest of the block
+adds the same log-probability to every candidate path: it changes no choice,
+except in theory an exact floating-point tie. The benchmark and the tests
+compare every message they have with jieba's own whole-text `lcut`.
 """
 from __future__ import annotations
 
@@ -40,12 +43,10 @@ _COST_MEMO = 50_000
 # Words up to this long are found by walking the lattice; longer ones by an
 # automaton.
 SHORT_WORD = 5
-# Spans at most this many characters apart are searched as one window: one
-# search costs more than the few extra characters segmented.
-MERGE_GAP = 4
-# A block this short is segmented whole: searching it for free positions
-# would cost about as much.
-SHORT_BLOCK = 4
+# Spans at most this many characters apart are searched as one window
+# (0: touching or overlapping, as 酒后驾驶 and 驾驶). Measured: wider merges
+# save searches but lose the "window is exactly one keyword" shortcut.
+MERGE_GAP = 0
 
 
 class PartialSegmenter:
@@ -184,8 +185,6 @@ class _Block:
 
     def windows(self, spans: list[tuple[int, int, bool]], first_negation: int, first_clause: int) -> list[list[int]]:
         """Merged [start, end) windows with free ends around each span."""
-        if len(self.chars) <= SHORT_BLOCK:
-            return [[0, len(self.chars)]]
         merged: list[list[int]] = []  # start, end, leftmost position needed
         for s, e, scoped in spans:
             need = min(s, first_negation, first_clause if scoped else s)
