@@ -7,6 +7,7 @@ exits with status 2 — never a traceback.
 from __future__ import annotations
 
 import json
+import sys
 import logging
 from pathlib import Path
 
@@ -65,8 +66,8 @@ def classify_command(lexicon_path: Path | None) -> None:
     # Bytes in, bytes out: input that is not valid UTF-8 still gets a verdict
     # (undecodable bytes become U+FFFD), and the output is UTF-8 whatever the
     # terminal's locale says.
-    stdin = click.get_binary_stream("stdin")
-    stdout = click.get_binary_stream("stdout")
+    stdin = sys.stdin.buffer
+    stdout = sys.stdout.buffer
     for raw in stdin:
         text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         detection = detector.detect(text) if text.strip() else NOT_FLAGGED
