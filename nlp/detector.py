@@ -23,8 +23,8 @@ import jieba
 
 from nlp.detection import NOT_FLAGGED, Detection
 from nlp.lexicon import Lexicon, load_lexicon
-from nlp.normalize import normalize
-from nlp.prescan import Prescan
+from nlp.normalize import COLLAPSIBLE, collapse_runs, nearly_normal, normalize
+from nlp.prescan import Prescan, WordHits
 from nlp.scoring import Judge
 from nlp.segment import PartialSegmenter
 
@@ -36,9 +36,10 @@ class Detector:
         self.lexicon = lexicon
         self._tokenizer = tokenizer
         self._segmenter = PartialSegmenter(tokenizer, frozenset(lexicon.token_words()))
-        self._prescan = Prescan(lexicon)
+        self._prescan = Prescan(lexicon, self._segmenter.long_words)
         self._judge = Judge(lexicon)
         self._max_chars = lexicon.max_chars
+        self._raw_prescan = not any(COLLAPSIBLE.intersection(w) for w in lexicon.trigger_words() | lexicon.token_words())
 
     @classmethod
     def load(cls, lexicon_path: Path | None = None) -> Detector:
@@ -73,6 +74,17 @@ class Detector:
     def detect(self, text: str) -> Detection:
         """Judge one message. Pure; never raises on any `str`."""
         try:
+            if self._raw_prescan and isinstance(text, str) and nearly_normal(text, self._max_chars):
+                # The ordinary chat line: normalising would only collapse
+                # punctuation or spaces, which no lexicon word contains, so the
+                # raw text has the very hits of its normalised form.
+                words = self._prescan.words(text)
+                if not words.may_flag:
+                    return NOT_FLAGGED
+                collapsed = collapse_runs(text, self._max_chars)
+                if collapsed != text:  # offsets moved: scan the collapsed text
+                    return self._candidate(collapsed, self._prescan.words(collapsed))
+                return self._candidate(text, words)
             return self._detect(text, reference=False)
         except Exception as exc:  # noqa: BLE001 - see _guarded
             return Detection(flagged=False, rules=(f"error:{type(exc).__name__}",))
@@ -116,8 +128,12 @@ class Detector:
         if not words.may_flag:
             # Every token is a substring, so no token-level score can be higher.
             return NOT_FLAGGED
+        return self._candidate(text, words)
+
+    def _candidate(self, text: str, words: WordHits) -> Detection:
+        """A normalised message that may flag: segment what matters and judge."""
         markers = self._prescan.markers(text)
         segments = self._segmenter.cut_around(
-            text, words.relevant_spans(), markers.negation_starts, markers.clause_starts
+            text, words.relevant_spans(), markers.negation_starts, markers.clause_starts, markers.inside_long_words
         )
         return self._judge.judge(text, segments, markers, words.complete)

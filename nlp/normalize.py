@@ -91,8 +91,30 @@ def normalize(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
             text = text.translate(_TABLE)
     if "[" in text:
         text = _PLACEHOLDER.sub("", text)
+    return collapse_runs(text, max_chars)
+
+
+def collapse_runs(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """The last steps of normalize(): punctuation and whitespace runs, the bound.
+
+    All that is left to do for a `nearly_normal` text.
+    """
     if _PUNCT_PAIR.search(text):
         text = _PUNCT_RUN.sub(r"\1", text)
     if "  " in text or text[:1] == " " or text[-1:] == " ":
         text = " ".join(text.split())
     return text[:max_chars]
+
+
+# Characters normalize() collapses (punctuation runs) or trims (whitespace).
+COLLAPSIBLE = frozenset(_PUNCT.replace("\\", "") + " ")
+
+
+def nearly_normal(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> bool:
+    """Would normalize(text) differ from `text` at most by collapsed punctuation and spaces?
+
+    Then every substring free of those characters is the same in both, which
+    lets the pre-scan run on the raw text: true for most chat lines, and far
+    cheaper than normalising them.
+    """
+    return len(text) <= max_chars and "@" not in text and "[" not in text and _UNCHANGED.fullmatch(text) is not None

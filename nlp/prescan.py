@@ -15,7 +15,7 @@ key's bytes can only match at a character boundary: the hits are the same.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import ahocorasick
@@ -38,9 +38,10 @@ class _Word:
 
 @dataclass(frozen=True)
 class _Marker:
-    key: str
+    length: int  # of the matched string, in characters
     negation: bool
     clause: bool
+    long_word: bool  # a long dictionary word (for the segmenter's free positions)
     suppressions: tuple[int, ...]  # indexes into Lexicon.suppressions
     exclusions: tuple[int, ...]  # indexes into Lexicon.exclusions
 
@@ -83,6 +84,7 @@ class Markers:
 
     negation_starts: list[int] = field(default_factory=list)  # window negations (没有)
     clause_starts: list[int] = field(default_factory=list)  # clause negations (如果)
+    inside_long_words: set[int] = field(default_factory=set)  # positions strictly inside one
     suppressions: set[int] = field(default_factory=set)
     exclusions: set[int] = field(default_factory=set)
 
@@ -93,15 +95,19 @@ def _as_bytes(text: str) -> str:
 
 
 class Prescan:
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(self, lexicon: Lexicon, long_words: frozenset[str] = frozenset()) -> None:
+        """`long_words`: dictionary words whose occurrences `markers` also
+        reports, sparing the segmenter a scan of its own."""
         self._lexicon = lexicon
         self._threshold = lexicon.threshold - 1e-9
         self._combo_sizes = [len(c.parts) for c in lexicon.combos]
         self._combo_categories = [(c.category, c.weight) for c in lexicon.combos]
         self._words = _word_automaton(lexicon, _as_bytes)
-        self._markers = _marker_automaton(lexicon)
+        self._markers = _marker_automaton(lexicon, long_words)
         # An automaton with no strings cannot be iterated.
-        self._has_markers = bool(lexicon.negations or lexicon.clause_negations or lexicon.suppressions or lexicon.exclusions)
+        self._has_markers = bool(
+            long_words or lexicon.negations or lexicon.clause_negations or lexicon.suppressions or lexicon.exclusions
+        )
 
     def words(self, text: str) -> WordHits:
         """Hits of category words, combination parts and raise words in `text`."""
@@ -147,14 +153,16 @@ class Prescan:
         data = text.encode("utf-8", "surrogatepass")
         done_bytes = char_end = 0
         for end, marker in self._markers.iter(data.decode("latin-1")):
-            if marker.negation or marker.clause:
+            if marker.negation or marker.clause or marker.long_word:
                 char_end += len(data[done_bytes : end + 1].decode("utf-8", "surrogatepass"))
                 done_bytes = end + 1
-                start = char_end - len(marker.key)
+                start = char_end - marker.length
                 if marker.negation:
                     found.negation_starts.append(start)
                 if marker.clause:
                     found.clause_starts.append(start)
+                if marker.long_word:
+                    found.inside_long_words.update(range(start + 1, char_end))
             found.suppressions.update(marker.suppressions)
             found.exclusions.update(marker.exclusions)
         return found
@@ -191,26 +199,30 @@ def _word_automaton(lexicon: Lexicon, encode: Callable[[str], str] = str) -> aho
                 raiser=key in raisers,
                 raise_categories=raise_scope.get(key, frozenset()),
                 clause_scoped=key in clause_scope,
-                lone_weight=_lone_weight(lexicon, key),
+                lone_weight=_lone_weight(lexicon, key, combo_parts.get(key, ())),
             ),
         )
     automaton.make_automaton()
     return automaton
 
 
-def _lone_weight(lexicon: Lexicon, key: str) -> float:
+def _lone_weight(lexicon: Lexicon, key: str, parts: Iterable[tuple[int, int]]) -> float:
     """The best category score a message whose only hit is `key` could reach."""
     scores: dict[str, float] = {}
     rule = lexicon.words.get(key)
     if rule is not None:
         scores[rule.category] = rule.weight
-    for combo in lexicon.combos:
-        if all(key in part for part in combo.parts):  # completes the combination alone
+    in_parts: dict[int, set[int]] = {}
+    for combo, part in parts:
+        in_parts.setdefault(combo, set()).add(part)
+    for c, found in in_parts.items():
+        combo = lexicon.combos[c]
+        if len(found) == len(combo.parts):  # completes the combination alone
             scores[combo.category] = scores.get(combo.category, 0.0) + combo.weight
     return max(scores.values(), default=0.0)
 
 
-def _marker_automaton(lexicon: Lexicon) -> ahocorasick.Automaton:
+def _marker_automaton(lexicon: Lexicon, long_words: frozenset[str]) -> ahocorasick.Automaton:
     negations = lexicon.negations | lexicon.clause_negations
     suppressions: dict[str, list[int]] = {}
     for i, rule in enumerate(lexicon.suppressions):
@@ -221,17 +233,25 @@ def _marker_automaton(lexicon: Lexicon) -> ahocorasick.Automaton:
         for phrase in excl.phrases:
             exclusions.setdefault(phrase, []).append(i)
     automaton = ahocorasick.Automaton()
-    for key in negations | set(suppressions) | set(exclusions):
+    plain_long: dict[int, _Marker] = {}  # one shared payload per length
+    special = negations | set(suppressions) | set(exclusions)
+    for key in long_words - special:
+        payload = plain_long.get(len(key))
+        if payload is None:
+            payload = plain_long[len(key)] = _Marker(len(key), False, False, True, (), ())
+        automaton.add_word(_as_bytes(key), payload)
+    for key in special:
         automaton.add_word(
             _as_bytes(key),
             _Marker(
-                key=key,
+                length=len(key),
                 negation=key in lexicon.negations,
                 clause=key in lexicon.clause_negations,
+                long_word=key in long_words,
                 suppressions=tuple(suppressions.get(key, ())),
                 exclusions=tuple(exclusions.get(key, ())),
             ),
         )
-    if negations or suppressions or exclusions:
+    if negations or suppressions or exclusions or long_words:
         automaton.make_automaton()
     return automaton

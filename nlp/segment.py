@@ -33,7 +33,6 @@ from __future__ import annotations
 import bisect
 from math import log
 
-import ahocorasick
 import jieba
 
 BLOCK = jieba.re_han_default
@@ -59,19 +58,26 @@ class PartialSegmenter:
         tokenizer.check_initialized()
         self._tokenizer = tokenizer
         self._freq = tokenizer.FREQ
-        # Words longer than SHORT_WORD are few (about 3,500 of 350,000): their
-        # occurrences in a block are found at once with an automaton, so the
-        # free-position test only walks the lattice from the last few
-        # positions instead of from as far back as the longest word.
-        self._long_words = ahocorasick.Automaton()
-        for word in [w for w, f in self._freq.items() if f and len(w) > SHORT_WORD]:
-            self._long_words.add_word(word.encode("utf-8").decode("latin-1"), len(word))
-        self._long_words.make_automaton()
+        # Words longer than SHORT_WORD are few (about 3,500 of 350,000): the
+        # caller finds their occurrences with its automaton (see long_words),
+        # so the free-position test only walks the lattice back from the last
+        # few positions instead of from as far back as the longest word.
+        self.long_words = frozenset(w for w, f in self._freq.items() if f and len(w) > SHORT_WORD)
         # jieba's log(total), as its calc() computes it (total is fixed once
         # the detector's words are added).
         self._logtotal = log(tokenizer.total)
         self._costs: dict[str, float] = {}
-        self._whole = frozenset(w for w in words if tokenizer.lcut(w, HMM=False) == [w])
+        self._words = words
+        self._whole: dict[str, bool] = {}  # filled on first use: start-up stays that of jieba
+
+    def _is_whole(self, window: str) -> bool:
+        """Is `window` a lexicon word that jieba cuts as one token when alone?"""
+        if window not in self._words:
+            return False
+        known = self._whole.get(window)  # at most one entry per lexicon word
+        if known is None:
+            known = self._whole[window] = self._tokenizer.lcut(window, HMM=False) == [window]
+        return known
 
     def cut_whole(self, text: str) -> list[list[str]]:
         """jieba's own cut of the whole text, split back into its blocks."""
@@ -84,14 +90,20 @@ class PartialSegmenter:
         return [s for s in segments if s]
 
     def cut_around(
-        self, text: str, spans: list[tuple[int, int, bool]], negations: list[int], clauses: list[int]
+        self,
+        text: str,
+        spans: list[tuple[int, int, bool]],
+        negations: list[int],
+        clauses: list[int],
+        crossed: set[int],
     ) -> list[list[str]]:
         """Tokens of the windows holding `spans`, one list per window.
 
         `spans` are (start, end, clause-scoped) of the words that count;
         `negations` and `clauses` the start offsets of window and clause
-        negation words. A window reaches back to the first negation before
-        its word in the same block that could cancel it.
+        negation words: a window reaches back to the first one before its
+        word in the same block that could cancel it. `crossed` are the
+        positions strictly inside an occurrence of one of `long_words`.
         """
         blocks = [m.span() for m in BLOCK.finditer(text)]
         starts = [b0 for b0, _ in blocks]
@@ -99,37 +111,34 @@ class PartialSegmenter:
         for s, e, scoped in sorted(spans):
             b0, b1 = blocks[bisect.bisect_right(starts, s) - 1]
             by_block.setdefault((b0, b1), []).append((s - b0, e - b0, scoped))
-        crossed = self._crossed_by_long_words(text)
+        negations = sorted(negations)
+        clauses = sorted(clauses)
         segments: list[list[str]] = []
         for (b0, b1), inside in by_block.items():
-            first_negation = min((n - b0 for n in negations if b0 <= n < b1), default=b1 - b0)
-            first_clause = min((n - b0 for n in clauses if b0 <= n < b1), default=b1 - b0)
-            block = _Block(text[b0:b1], self, {k - b0 for k in crossed if b0 < k < b1})
+            block = _Block(text[b0:b1], self, crossed, b0)
+            first_negation = _first_in(negations, b0, b1)
+            first_clause = _first_in(clauses, b0, b1)
             for a, b in block.windows(inside, first_negation, first_clause):
                 window = block.chars[a:b]
-                segments.append([window] if window in self._whole else block.best_path(a, b))
+                segments.append([window] if self._is_whole(window) else block.best_path(a, b))
         return segments
 
-    def _crossed_by_long_words(self, text: str) -> set[int]:
-        """Positions strictly inside an occurrence of a long dictionary word."""
-        data = text.encode("utf-8", "surrogatepass")
-        crossed: set[int] = set()
-        done_bytes = done_chars = 0
-        for end, length in self._long_words.iter(data.decode("latin-1")):
-            # Byte offset to character offset, decoding only what is new.
-            done_chars += len(data[done_bytes : end + 1].decode("utf-8", "surrogatepass"))
-            done_bytes = end + 1
-            crossed.update(range(done_chars - length + 1, done_chars))
-        return crossed
+
+def _first_in(sorted_starts: list[int], b0: int, b1: int) -> int:
+    """The first start in [b0, b1), relative to b0; b1 - b0 when there is none."""
+    i = bisect.bisect_left(sorted_starts, b0)
+    return sorted_starts[i] - b0 if i < len(sorted_starts) and sorted_starts[i] < b1 else b1 - b0
 
 
 class _Block:
     """One jieba block: its word lattice (built lazily), free positions, best paths."""
 
-    def __init__(self, chars: str, segmenter: PartialSegmenter, crossed_by_long: set[int]) -> None:
+    def __init__(self, chars: str, segmenter: PartialSegmenter, crossed_by_long: set[int], offset: int) -> None:
         self.chars = chars
         self.freq = segmenter._freq
-        self.crossed_by_long = crossed_by_long  # positions inside a long word's occurrence
+        # Text positions inside a long word's occurrence, and where the block starts.
+        self.crossed_by_long = crossed_by_long
+        self.offset = offset
         self.costs = segmenter._costs
         self.logtotal = segmenter._logtotal
         self.dag: list[list[int] | None] = [None] * len(chars)
@@ -165,7 +174,7 @@ class _Block:
         before, after = chars[k - 1], chars[k]
         if before.isascii() and before.isalnum() and after.isascii() and after.isalnum():
             return False  # jieba glues runs of single ASCII letters/digits back together
-        if k in self.crossed_by_long:
+        if k + self.offset in self.crossed_by_long:
             return False
         reach, freq, n = self.reach, self.freq, len(chars)
         # A short word crossing k starts at most SHORT_WORD - 1 positions
