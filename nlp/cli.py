@@ -7,8 +7,8 @@ exits with status 2 — never a traceback.
 from __future__ import annotations
 
 import json
-import sys
 import logging
+import sys
 from pathlib import Path
 
 import click
