@@ -134,6 +134,6 @@ class Detector:
         """A normalised message that may flag: segment what matters and judge."""
         markers = self._prescan.markers(text)
         segments = self._segmenter.cut_around(
-            text, words.relevant_spans(), markers.negation_starts, markers.clause_starts, markers.inside_long_words
+            text, words.spans, markers.negation_starts, markers.clause_starts, markers.inside_long_words
         )
         return self._judge.judge(text, segments, markers, words.complete)

@@ -50,28 +50,16 @@ class _Marker:
 class WordHits:
     """Substring hits of category words, combination parts and raise words."""
 
-    spans: list[tuple[int, int, _Word]] = field(default_factory=list)  # start, end, word
+    # (start, end, clause-scoped) of the words that can still count once
+    # tokens are known. A category that cannot reach the threshold even on
+    # substrings can neither flag nor win, so its words are left out.
+    spans: list[tuple[int, int, bool]] = field(default_factory=list)
     live: set[str] = field(default_factory=set)  # categories that could reach the threshold
     complete: set[int] = field(default_factory=set)  # their combos with every part present
 
     @property
     def may_flag(self) -> bool:
         return bool(self.live)
-
-    def relevant_spans(self) -> list[tuple[int, int, bool]]:
-        """(start, end, clause-scoped) of the words that can still count once tokens are known.
-
-        A category that cannot reach the threshold even on substrings can
-        neither flag nor win, so its words are never looked at.
-        """
-        live, complete = self.live, self.complete
-        return [
-            (start, end, word.clause_scoped)
-            for start, end, word in self.spans
-            if word.category in live
-            or not complete.isdisjoint(word.combo_ids)
-            or (word.raiser and (word.raise_categories is None or not live.isdisjoint(word.raise_categories)))
-        ]
 
 
 # The answer for messages that cannot flag; shared, never modified.
@@ -111,22 +99,28 @@ class Prescan:
 
     def words(self, text: str) -> WordHits:
         """Hits of category words, combination parts and raise words in `text`."""
-        found = list(self._words.iter(text.encode("utf-8", "surrogatepass").decode("latin-1")))
+        data = text.encode("utf-8", "surrogatepass")
+        found = list(self._words.iter(data.decode("latin-1")))
         if not found:
             return NO_HITS
         if len(found) == 1 and found[0][1].lone_weight < self._threshold:
             return NO_HITS  # one weak word, no combination: the most common case
         hits = WordHits()
-        hits.live, hits.complete = self._live([word for _, word in found])
-        if hits.live:
+        hits.live, hits.complete = live, complete = self._live([word for _, word in found])
+        if live:
             # Byte offsets back to character offsets, only for the few
-            # messages that go on to jieba.
-            data = text.encode("utf-8", "surrogatepass")
+            # messages that go on to jieba, and only for words that count.
             done_bytes = char_end = 0
+            spans = hits.spans
             for end, word in found:  # in order of end: decode only what is new
-                char_end += len(data[done_bytes : end + 1].decode("utf-8", "surrogatepass"))
-                done_bytes = end + 1
-                hits.spans.append((char_end - len(word.key), char_end, word))
+                if (
+                    word.category in live
+                    or not complete.isdisjoint(word.combo_ids)
+                    or (word.raiser and (word.raise_categories is None or not live.isdisjoint(word.raise_categories)))
+                ):
+                    char_end += len(data[done_bytes : end + 1].decode("utf-8", "surrogatepass"))
+                    done_bytes = end + 1
+                    spans.append((char_end - len(word.key), char_end, word.clause_scoped))
         return hits
 
     def _live(self, found: list[_Word]) -> tuple[set[str], set[int]]:
