@@ -68,13 +68,18 @@ class Inbox:
         return await asyncio.wait_for(first_match(), timeout)
 
 
+# Real processes talk over real sockets: tests poll for what they wait for, at these
+# intervals, never sleep a fixed time.
+POLL_INTERVAL = 0.01
+STATE_SAMPLE_INTERVAL = 0.005
+
 async def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> float:
     """Poll `condition`; return how long it took."""
     started = time.perf_counter()
     while not condition():
         if time.perf_counter() - started > timeout:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(POLL_INTERVAL)
     return time.perf_counter() - started
 
 
@@ -398,7 +403,7 @@ async def _record_states(transport: WechatyTransport, states: list[str]) -> None
     while True:
         if not states or states[-1] != transport.state:
             states.append(transport.state)
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(STATE_SAMPLE_INTERVAL)
 
 
 async def test_stop_is_prompt_while_the_gateway_is_down() -> None:

@@ -43,6 +43,9 @@ def _check_installed() -> str:
     return node
 
 
+# How often a wait for the gateway's records looks again (a poll, not a fixed sleep).
+POLL_INTERVAL = 0.02
+
 class PuppetGateway:
     """One gateway process on a fixed gRPC port; `kill` and `start` again reuse the port."""
 
@@ -166,7 +169,7 @@ class PuppetGateway:
                     return record
             if time.monotonic() > deadline:
                 raise AssertionError(f"no matching message sent within {timeout}s: {await self.sent()}")
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(POLL_INTERVAL)
 
     async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         if self.control_port is None:
