@@ -142,7 +142,6 @@ class _Block:
         self.costs = segmenter._costs
         self.logtotal = segmenter._logtotal
         self.dag: list[list[int] | None] = [None] * len(chars)
-        self.reach = [0] * len(chars)
 
     def ends(self, i: int) -> list[int]:
         """Inclusive end indexes of the words starting at i: jieba's DAG[i]."""
@@ -176,19 +175,13 @@ class _Block:
             return False  # jieba glues runs of single ASCII letters/digits back together
         if k + self.offset in self.crossed_by_long:
             return False
-        reach, freq, n = self.reach, self.freq, len(chars)
+        freq, dag = self.freq, self.dag
         # A short word crossing k starts at most SHORT_WORD - 1 positions
         # before it; nearest starts first, they are the likeliest to cross.
+        # FREQ holds every word prefix, so a word from i can reach past k
+        # only if chars[i : k + 1] is a key; most positions fail there.
         for i in range(k - 1, max(-1, k - SHORT_WORD), -1):
-            end = reach[i]
-            if not end:
-                # How far the text from i stays a FREQ key (a word or a word
-                # prefix: FREQ holds both): no word from i reaches further.
-                end = i + 1
-                while end < n and chars[i : end + 1] in freq:
-                    end += 1
-                reach[i] = end
-            if end > k and (self.dag[i] or self.ends(i))[-1] >= k:
+            if chars[i : k + 1] in freq and (dag[i] or self.ends(i))[-1] >= k:
                 return False
         return True
 
