@@ -168,25 +168,51 @@ class _Block:
     def is_free(self, k: int) -> bool:
         """No word straddles position k, and jieba will not glue across it."""
         chars = self.chars
-        if k <= 0 or k >= len(chars):
+        n = len(chars)
+        if k <= 0 or k >= n:
             return True
-        before, after = chars[k - 1], chars[k]
-        if before.isascii() and before.isalnum() and after.isascii() and after.isalnum():
-            return False  # jieba glues runs of single ASCII letters/digits back together
         if k + self.offset in self.crossed_by_long:
             return False
-        freq, dag = self.freq, self.dag
+        before = chars[k - 1]
+        if before.isascii() and before.isalnum():
+            after = chars[k]
+            if after.isascii() and after.isalnum():
+                return False  # jieba glues runs of single ASCII letters/digits back together
+        get = self.freq.get
         # A short word crossing k starts at most SHORT_WORD - 1 positions
         # before it; nearest starts first, they are the likeliest to cross.
-        # FREQ holds every word prefix, so a word from i can reach past k
-        # only if chars[i : k + 1] is a key; most positions fail there.
-        for i in range(k - 1, max(-1, k - SHORT_WORD), -1):
-            if chars[i : k + 1] in freq and (dag[i] or self.ends(i))[-1] >= k:
-                return False
+        # FREQ holds every word prefix (frequency 0) and every word, so a
+        # word from i crosses k iff extending chars[i : k + 1] while it stays
+        # a key meets a word; most positions fail at the first lookup.
+        i = k - 1
+        low = k - SHORT_WORD + 1 if k >= SHORT_WORD else 0
+        while i >= low:
+            value = get(chars[i : k + 1])
+            if value is not None:
+                if value:
+                    return False
+                j = k + 1
+                while j < n:
+                    j += 1
+                    value = get(chars[i:j])
+                    if value is None:
+                        break
+                    if value:
+                        return False
+            i -= 1
         return True
 
     def windows(self, spans: list[tuple[int, int, bool]], first_negation: int, first_clause: int) -> list[list[int]]:
         """Merged [start, end) windows with free ends around each span."""
+        is_free = self.is_free
+        if len(spans) == 1:  # the usual case
+            s, e, scoped = spans[0]
+            a = min(s, first_negation, first_clause) if scoped else min(s, first_negation)
+            while not is_free(a):
+                a -= 1
+            while not is_free(e):
+                e += 1
+            return [[a, e]]
         merged: list[list[int]] = []  # start, end, leftmost position needed
         for s, e, scoped in spans:
             need = min(s, first_negation, first_clause if scoped else s)
@@ -198,10 +224,10 @@ class _Block:
         found: list[tuple[int, int]] = []
         for s, e, need in merged:
             a = need
-            while not self.is_free(a):
+            while not is_free(a):
                 a -= 1
             b = e
-            while not self.is_free(b):
+            while not is_free(b):
                 b += 1
             found.append((a, b))
         # Overlapping windows become one (a reach-back can cover earlier ones).
