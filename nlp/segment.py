@@ -276,7 +276,7 @@ class _Block:
         while x < size:
             y = choice[x] + 1
             word = chars[a + x : a + y]
-            if len(word) == 1 and _ENG.match(word):
+            if len(word) == 1 and word.isascii() and word.isalnum():  # jieba's re_eng, [a-zA-Z0-9]
                 buffer += word
             else:
                 if buffer:
@@ -288,5 +288,3 @@ class _Block:
             tokens.append(buffer)
         return tokens
 
-
-_ENG = jieba.re_eng
