@@ -23,8 +23,8 @@ import jieba
 
 from nlp.detection import NOT_FLAGGED, Detection
 from nlp.lexicon import Lexicon, load_lexicon
-from nlp.normalize import COLLAPSIBLE, collapse_runs, nearly_normal, normalize
-from nlp.prescan import Prescan, WordHits
+from nlp.normalize import COLLAPSIBLE, UNCHANGED, collapse_runs, normalize
+from nlp.prescan import NO_HITS, Prescan, WordHits
 from nlp.scoring import Judge
 from nlp.segment import PartialSegmenter
 
@@ -74,12 +74,20 @@ class Detector:
     def detect(self, text: str) -> Detection:
         """Judge one message. Pure; never raises on any `str`."""
         try:
-            if self._raw_prescan and isinstance(text, str) and nearly_normal(text, self._max_chars):
+            if (
+                self._raw_prescan
+                and isinstance(text, str)
+                # nearly_normal(text, max_chars), inlined: this is the hot path.
+                and len(text) <= self._max_chars
+                and "@" not in text
+                and "[" not in text
+                and UNCHANGED.fullmatch(text) is not None
+            ):
                 # The ordinary chat line: normalising would only collapse
                 # punctuation or spaces, which no lexicon word contains, so the
                 # raw text has the very hits of its normalised form.
                 words = self._prescan.words(text)
-                if not words.may_flag:
+                if words is NO_HITS:  # words() answers NO_HITS whenever nothing may flag
                     return NOT_FLAGGED
                 collapsed = collapse_runs(text, self._max_chars)
                 if collapsed != text:  # offsets moved: scan the collapsed text

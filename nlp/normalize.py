@@ -110,6 +110,10 @@ def collapse_runs(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
 COLLAPSIBLE = frozenset(_PUNCT.replace("\\", "") + " ")
 
 
+# What nearly_normal() matches, for callers that inline it on a hot path.
+UNCHANGED = _UNCHANGED
+
+
 def nearly_normal(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> bool:
     """Would normalize(text) differ from `text` at most by collapsed punctuation and spaces?
 

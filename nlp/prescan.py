@@ -105,22 +105,23 @@ class Prescan:
             return NO_HITS
         if len(found) == 1 and found[0][1].lone_weight < self._threshold:
             return NO_HITS  # one weak word, no combination: the most common case
-        hits = WordHits()
-        hits.live, hits.complete = live, complete = self._live([word for _, word in found])
-        if live:
-            # Byte offsets back to character offsets, only for the few
-            # messages that go on to jieba, and only for words that count.
-            done_bytes = char_end = 0
-            spans = hits.spans
-            for end, word in found:  # in order of end: decode only what is new
-                if (
-                    word.category in live
-                    or not complete.isdisjoint(word.combo_ids)
-                    or (word.raiser and (word.raise_categories is None or not live.isdisjoint(word.raise_categories)))
-                ):
-                    char_end += len(data[done_bytes : end + 1].decode("utf-8", "surrogatepass"))
-                    done_bytes = end + 1
-                    spans.append((char_end - len(word.key), char_end, word.clause_scoped))
+        live, complete = self._live([word for _, word in found])
+        if not live:
+            return NO_HITS
+        hits = WordHits(live=live, complete=complete)
+        # Byte offsets back to character offsets, only for the few
+        # messages that go on to jieba, and only for words that count.
+        done_bytes = char_end = 0
+        spans = hits.spans
+        for end, word in found:  # in order of end: decode only what is new
+            if (
+                word.category in live
+                or not complete.isdisjoint(word.combo_ids)
+                or (word.raiser and (word.raise_categories is None or not live.isdisjoint(word.raise_categories)))
+            ):
+                char_end += len(data[done_bytes : end + 1].decode("utf-8", "surrogatepass"))
+                done_bytes = end + 1
+                spans.append((char_end - len(word.key), char_end, word.clause_scoped))
         return hits
 
     def _live(self, found: list[_Word]) -> tuple[set[str], set[int]]:
