@@ -63,9 +63,6 @@ class Scheduler:
         for job_id in [j for j in self._jobs if j.startswith(prefix)]:
             del self._jobs[job_id]
 
-    def has(self, job_id: str) -> bool:
-        return job_id in self._jobs
-
     def next_fire_time(self) -> datetime | None:
         times = [j.next_time for j in self._jobs.values() if j.next_time is not None]
         return min(times) if times else None

@@ -59,10 +59,6 @@ class Database:
     async def read(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
         return await self._run(self._reader, fn, transaction=False)
 
-    def read_sync(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
-        """For command-line tools that have no event loop (export, check)."""
-        return self._reader.submit(self._call, fn, False).result()
-
     async def _run(self, pool: ThreadPoolExecutor, fn: Callable[[sqlite_utils.Database], T], transaction: bool) -> T:
         return await asyncio.get_running_loop().run_in_executor(pool, self._call, fn, transaction)
 
