@@ -52,10 +52,14 @@ _TABLE = _build_table()
 # Text made only of these needs no translation (the usual case): CJK
 # ideographs, CJK and full-width punctuation, general punctuation (— “ ” …),
 # · × ÷ and printable ASCII except A-Z. One C-level match decides.
-_UNCHANGED = re.compile(
-    "[\u4e00-\u9fff\u3001-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
-    "\u2010-\u2027\u00b7\u00d7\u00f7 -@\\[-~]*"
+_KEPT = (
+    "\u4e00-\u9fff\u3001-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
+    "\u2010-\u2027\u00b7\u00d7\u00f7 -@\\[-~"
 )
+_UNCHANGED = re.compile(f"[{_KEPT}]*")
+# The same with A-Z, which str.lower() alone maps to characters of the first
+# set (SMS adverts are full of "DIGIT", "VIP").
+_UNCHANGED_BUT_CASE = re.compile(f"[{_KEPT}A-Z]*")
 # An @-mention ends at a space or U+2005 (WeChat puts a four-per-em space
 # after the name), or at the end of the message.
 _MENTION = re.compile("@[^\\s@\u2005]{1,32}(?:[ \u2005]|$)")
@@ -109,16 +113,21 @@ def collapse_runs(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
 # Characters normalize() collapses (punctuation runs) or trims (whitespace).
 COLLAPSIBLE = frozenset(_PUNCT.replace("\\", "") + " ")
 
-
-# What nearly_normal() matches, for callers that inline it on a hot path.
+# For callers that inline nearly_normal() on a hot path.
 UNCHANGED = _UNCHANGED
+UNCHANGED_BUT_CASE = _UNCHANGED_BUT_CASE
 
 
-def nearly_normal(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> bool:
-    """Would normalize(text) differ from `text` at most by collapsed punctuation and spaces?
+def nearly_normal(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str | None:
+    """`text`, lower-cased if need be, when normalize(text) differs from that
+    at most by collapsed punctuation and spaces; None otherwise.
 
     Then every substring free of those characters is the same in both, which
-    lets the pre-scan run on the raw text: true for most chat lines, and far
-    cheaper than normalising them.
+    lets the pre-scan run on this form instead of the normalised one: true for
+    most chat lines, and far cheaper than normalising them.
     """
-    return len(text) <= max_chars and "@" not in text and "[" not in text and _UNCHANGED.fullmatch(text) is not None
+    if len(text) > max_chars or "@" in text or "[" in text:
+        return None
+    if _UNCHANGED.fullmatch(text) is not None:
+        return text
+    return text.lower() if _UNCHANGED_BUT_CASE.fullmatch(text) is not None else None

@@ -31,6 +31,7 @@ compare every message they have with jieba's own whole-text `lcut`.
 from __future__ import annotations
 
 import bisect
+from itertools import compress
 from math import log
 
 import jieba
@@ -62,7 +63,10 @@ class PartialSegmenter:
         # caller finds their occurrences with its automaton (see long_words),
         # so the free-position test only walks the lattice back from the last
         # few positions instead of from as far back as the longest word.
-        self.long_words = frozenset(w for w, f in self._freq.items() if f and len(w) > SHORT_WORD)
+        # Filtered by length at C speed first: a Python loop over the 580,000
+        # keys would add a tenth to the detector's start-up.
+        longer = compress(self._freq, map(SHORT_WORD.__lt__, map(len, self._freq)))
+        self.long_words = frozenset(w for w in longer if self._freq[w])
         # jieba's log(total), as its calc() computes it (total is fixed once
         # the detector's words are added).
         self._logtotal = log(tokenizer.total)

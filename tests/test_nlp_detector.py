@@ -227,6 +227,7 @@ def test_fast_path_equals_full_segmentation_on_generated_messages(detector: Dete
     lexicon = detector.lexicon
     pieces = sorted(lexicon.token_words() | lexicon.boundaries) + [
         "的", "了", "在", "人", "有", "我们", "小区", "门口", "，", "。", " ", "a1", "被告人", "驾驶",
+        "QQ", "APP", "DIGIT", "！！",
     ]
     rng = random.Random(3)
     for _ in range(400):
@@ -239,3 +240,13 @@ def test_private_tokenizer_leaves_global_jieba_alone(detector: Detector) -> None
     assert "吵相骂" in detector.lexicon.words
     assert detector.tokens("楼下在吵相骂") == ["楼下", "在", "吵相骂"]
     assert not jieba.dt.FREQ.get("吵相骂")
+
+
+def test_upper_case_latin_counts_like_lower_case(detector: Detector) -> None:
+    # Residents type QQ and APP in capitals; the lexicon holds qq号. The fast
+    # path lower-cases such lines instead of fully normalising them.
+    text = "加我QQ号，刷单返利，先转账"
+    result = detector.detect(text)
+    assert result.flagged and result.category == "fraud"
+    assert "qq号" in result.keywords
+    assert verdict(result) == verdict(detector.detect_reference(text))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.normalize import normalize
+from nlp.normalize import collapse_runs, nearly_normal, normalize
 from nlp.pii import mask_pii
 
 
@@ -32,6 +32,28 @@ from nlp.pii import mask_pii
 )
 def test_normalize(raw: str, expected: str) -> None:
     assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "fast"),
+    [
+        ("楼下有人吵架", "楼下有人吵架"),
+        ("打架了！！！！快来", "打架了！！！！快来"),  # runs collapse later, offsets stay raw
+        ("APP下载，加VIP群", "app下载，加vip群"),  # A-Z only needs lower()
+        ("ＱＱ号１２３", None),  # full-width: the whole normalisation
+        ("着火了🔥", None),
+        ("@李警官 楼下有人吵架", None),
+        ("[图片]吵架", None),
+        ("İ", None),  # lower() would lengthen it
+        ("", ""),
+    ],
+)
+def test_nearly_normal_needs_only_the_last_step(raw: str, fast: str | None) -> None:
+    # The detector's fast path pre-scans this form instead of normalising:
+    # it must differ from the normal form only by collapsed runs.
+    assert nearly_normal(raw) == fast
+    if fast is not None:
+        assert collapse_runs(fast) == normalize(raw)
 
 
 def test_normalize_is_idempotent_and_bounded() -> None:
