@@ -23,7 +23,7 @@ import jieba
 
 from nlp.detection import NOT_FLAGGED, Detection
 from nlp.lexicon import Lexicon, load_lexicon
-from nlp.normalize import COLLAPSIBLE, UNCHANGED, UNCHANGED_BUT_CASE, collapse_runs, normalize
+from nlp.normalize import COLLAPSIBLE, OUTSIDE, OUTSIDE_BUT_CASE, collapse_runs, normalize
 from nlp.prescan import NO_HITS, Prescan, WordHits
 from nlp.scoring import Judge
 from nlp.segment import PartialSegmenter
@@ -82,8 +82,8 @@ class Detector:
                 and "@" not in text
                 and "[" not in text
                 and (
-                    UNCHANGED.fullmatch(text) is not None
-                    or (UNCHANGED_BUT_CASE.fullmatch(text) is not None and (text := text.lower()))
+                    OUTSIDE.search(text) is None
+                    or (OUTSIDE_BUT_CASE.search(text) is None and (text := text.lower()))
                 )
             ):
                 # The ordinary chat line: normalising would only collapse

@@ -56,10 +56,12 @@ _KEPT = (
     "\u4e00-\u9fff\u3001-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
     "\u2010-\u2027\u00b7\u00d7\u00f7 -@\\[-~"
 )
-_UNCHANGED = re.compile(f"[{_KEPT}]*")
-# The same with A-Z, which str.lower() alone maps to characters of the first
-# set (SMS adverts are full of "DIGIT", "VIP").
-_UNCHANGED_BUT_CASE = re.compile(f"[{_KEPT}A-Z]*")
+# Searching for a character outside the set is 40% cheaper than a fullmatch
+# of the set: this runs on every message.
+_OUTSIDE = re.compile(f"[^{_KEPT}]")
+# The same but for A-Z, which str.lower() alone maps into the set (SMS
+# adverts are full of "DIGIT", "VIP").
+_OUTSIDE_BUT_CASE = re.compile(f"[^{_KEPT}A-Z]")
 # An @-mention ends at a space or U+2005 (WeChat puts a four-per-em space
 # after the name), or at the end of the message.
 _MENTION = re.compile("@[^\\s@\u2005]{1,32}(?:[ \u2005]|$)")
@@ -87,11 +89,11 @@ def normalize(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     text = text[: max_chars * 2]
     if "@" in text:  # before the table, which turns U+2005 into a space
         text = _MENTION.sub(" ", text)
-    if not _UNCHANGED.fullmatch(text):
+    if _OUTSIDE.search(text):
         # Upper-case ASCII is the usual reason, and str.lower is far cheaper
         # than a translate through a dict.
         text = text.lower()
-        if not _UNCHANGED.fullmatch(text):
+        if _OUTSIDE.search(text):
             text = text.translate(_TABLE)
     if "[" in text:
         text = _PLACEHOLDER.sub("", text)
@@ -114,8 +116,8 @@ def collapse_runs(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
 COLLAPSIBLE = frozenset(_PUNCT.replace("\\", "") + " ")
 
 # For callers that inline nearly_normal() on a hot path.
-UNCHANGED = _UNCHANGED
-UNCHANGED_BUT_CASE = _UNCHANGED_BUT_CASE
+OUTSIDE = _OUTSIDE
+OUTSIDE_BUT_CASE = _OUTSIDE_BUT_CASE
 
 
 def nearly_normal(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str | None:
@@ -128,6 +130,6 @@ def nearly_normal(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str | None:
     """
     if len(text) > max_chars or "@" in text or "[" in text:
         return None
-    if _UNCHANGED.fullmatch(text) is not None:
+    if _OUTSIDE.search(text) is None:
         return text
-    return text.lower() if _UNCHANGED_BUT_CASE.fullmatch(text) is not None else None
+    return text.lower() if _OUTSIDE_BUT_CASE.search(text) is None else None

@@ -34,6 +34,7 @@ class _Word:
     raise_categories: frozenset[str] | None  # categories its raise rules apply to (None: all)
     clause_scoped: bool  # clause negations (如果, 严禁) can cancel it
     lone_weight: float  # its weight if it were the message's only hit (combos need two)
+    bound: float  # the most it can add to any category: its weight and every combo it is in
 
 
 @dataclass(frozen=True)
@@ -112,28 +113,35 @@ class Prescan:
         if not found:
             return NO_HITS
         payloads = self._word_list
-        if len(found) == 1 and payloads[found[0][0]].lone_weight < self._threshold:
-            return NO_HITS  # one weak word, no combination: the most common case
-        words = [payloads[i] for i, _, _ in found]
-        live, complete = self._live(words)
+        if len(found) == 1:
+            if payloads[found[0][0]].lone_weight < self._threshold:
+                return NO_HITS  # one weak word, no combination: the most common case
+            distinct = [payloads[found[0][0]]]
+        else:
+            distinct = [payloads[i] for i in {i for i, _, _ in found}]
+            # Even every word's best share together cannot reach the threshold.
+            if sum(word.bound for word in distinct) < self._threshold:
+                return NO_HITS
+        live, complete = self._live(distinct)
         if not live:
             return NO_HITS
         hits = WordHits(live=live, complete=complete)
         spans = hits.spans
-        for (_, start, end), word in zip(found, words):
+        for i, start, end in found:
+            word = payloads[i]
             if (
                 word.category in live
-                or not complete.isdisjoint(word.combo_ids)
+                or (word.combo_ids and not complete.isdisjoint(word.combo_ids))
                 or (word.raiser and (word.raise_categories is None or not live.isdisjoint(word.raise_categories)))
             ):
                 spans.append((start, end, word.clause_scoped))
         return hits
 
-    def _live(self, found: list[_Word]) -> tuple[set[str], set[int]]:
+    def _live(self, distinct: list[_Word]) -> tuple[set[str], set[int]]:
         """Categories that could reach the threshold if every hit were a token, and their complete combos."""
         potential: dict[str, float] = {}
         parts: dict[int, set[int]] = {}
-        for word in {word.key: word for word in found}.values():  # each word once
+        for word in distinct:
             if word.category is not None:
                 potential[word.category] = potential.get(word.category, 0.0) + word.weight
             for combo, part in word.combo_parts:
@@ -192,6 +200,7 @@ def _word_payloads(lexicon: Lexicon) -> dict[str, _Word]:
             raise_categories=raise_scope.get(key, frozenset()),
             clause_scoped=key in clause_scope,
             lone_weight=_lone_weight(lexicon, key, combo_parts.get(key, ())),
+            bound=(rule.weight if rule else 0.0) + sum(lexicon.combos[c].weight for c in {c for c, _ in combo_parts.get(key, ())}),
         )
     return payloads
 

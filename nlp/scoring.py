@@ -72,7 +72,7 @@ class Judge:
 
         for word in present:
             rule = lex.words.get(word)
-            if rule is None or is_blocked(rule.category, word):
+            if rule is None or (blocked and is_blocked(rule.category, word)):
                 continue
             credit(rule.category, rule.weight, rule.severity, rule.number, (word,))
             if rule.severity == "urgent":
@@ -80,7 +80,7 @@ class Judge:
         for c in sorted(complete):
             combo = lex.combos[c]
             matched = [next((w for w in present if w in part), None) for part in combo.parts]
-            if all(matched) and not is_blocked(combo.category, matched[0]):  # type: ignore[arg-type]
+            if all(matched) and not (blocked and is_blocked(combo.category, matched[0])):  # type: ignore[arg-type]
                 credit(combo.category, combo.weight, combo.severity, combo.number, matched)  # type: ignore[arg-type]
                 explain.setdefault(combo.category, []).append(f"combo:{combo.name}")
 

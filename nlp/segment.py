@@ -31,12 +31,24 @@ compare every message they have with jieba's own whole-text `lcut`.
 from __future__ import annotations
 
 import bisect
+import re
 from itertools import compress
 from math import log
 
 import jieba
 
 BLOCK = jieba.re_han_default
+
+
+def _separator(block: re.Pattern[str]) -> re.Pattern[str]:
+    """A character outside every block: jieba's "([...]+)" with the class negated."""
+    pattern = block.pattern
+    if not (pattern.startswith("([") and pattern.endswith("]+)")):
+        raise RuntimeError(f"unexpected jieba block pattern {pattern!r}")
+    return re.compile("[^" + pattern[2:-3] + "]")
+
+
+_SEPARATOR = _separator(BLOCK)
 # Bounds the memory of remembered word costs.
 _COST_MEMO = 50_000
 
@@ -109,16 +121,29 @@ class PartialSegmenter:
         word in the same block that could cancel it. `crossed` are the
         positions strictly inside an occurrence of one of `long_words`.
         """
-        blocks = [m.span() for m in BLOCK.finditer(text)]
-        starts = [b0 for b0, _ in blocks]
-        by_block: dict[tuple[int, int], list[tuple[int, int, bool]]] = {}
-        for s, e, scoped in sorted(spans):
-            b0, b1 = blocks[bisect.bisect_right(starts, s) - 1]
-            by_block.setdefault((b0, b1), []).append((s - b0, e - b0, scoped))
+        n = len(text)
+        reverse = text[::-1]  # to find where a block starts, searching backwards
         negations = sorted(negations)
         clauses = sorted(clauses)
         segments: list[list[str]] = []
-        for (b0, b1), inside in by_block.items():
+        spans = sorted(spans)
+        i = 0
+        while i < len(spans):
+            s = spans[i][0]
+            # The block around s: from after the last separator before it to
+            # the next separator (jieba's re_han_default runs).
+            found = _SEPARATOR.search(text, s)
+            b1 = found.start() if found is not None else n
+            found = _SEPARATOR.search(reverse, n - s)
+            b0 = n - found.start() if found is not None else 0
+            if b1 <= s:  # cannot happen: the lexicon only holds block characters
+                i += 1
+                continue
+            inside = []
+            while i < len(spans) and spans[i][0] < b1:
+                s, e, scoped = spans[i]
+                inside.append((s - b0, e - b0, scoped))
+                i += 1
             block = _Block(text[b0:b1], self, crossed, b0)
             first_negation = _first_in(negations, b0, b1)
             first_clause = _first_in(clauses, b0, b1)
