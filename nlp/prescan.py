@@ -25,7 +25,6 @@ from nlp.lexicon import Lexicon
 
 @dataclass(frozen=True)
 class _Word:
-    key: str
     category: str | None  # set for a category word
     weight: float
     combo_parts: tuple[tuple[int, int], ...]  # (combo index, part index)
@@ -190,17 +189,18 @@ def _word_payloads(lexicon: Lexicon) -> dict[str, _Word]:
     payloads: dict[str, _Word] = {}
     for key in sorted(set(lexicon.words) | set(combo_parts) | raisers):
         rule = lexicon.words.get(key)
+        weight = rule.weight if rule else 0.0
+        combo_ids = frozenset(c for c, _ in combo_parts.get(key, ()))
         payloads[key] = _Word(
-            key=key,
             category=rule.category if rule else None,
-            weight=rule.weight if rule else 0.0,
+            weight=weight,
             combo_parts=tuple(combo_parts.get(key, ())),
-            combo_ids=frozenset(c for c, _ in combo_parts.get(key, ())),
+            combo_ids=combo_ids,
             raiser=key in raisers,
             raise_categories=raise_scope.get(key, frozenset()),
             clause_scoped=key in clause_scope,
             lone_weight=_lone_weight(lexicon, key, combo_parts.get(key, ())),
-            bound=(rule.weight if rule else 0.0) + sum(lexicon.combos[c].weight for c in {c for c, _ in combo_parts.get(key, ())}),
+            bound=weight + sum(lexicon.combos[c].weight for c in combo_ids),
         )
     return payloads
 
