@@ -37,6 +37,7 @@ class Detector:
         self._tokenizer = tokenizer
         self._segmenter = PartialSegmenter(tokenizer, frozenset(lexicon.token_words()))
         self._prescan = Prescan(lexicon, self._segmenter.long_words)
+        self._find_words = self._prescan.find_words
         self._judge = Judge(lexicon)
         self._max_chars = lexicon.max_chars
         self._raw_prescan = not any(COLLAPSIBLE.intersection(w) for w in lexicon.trigger_words() | lexicon.token_words())
@@ -89,7 +90,10 @@ class Detector:
                 # The ordinary chat line: normalising would only collapse
                 # punctuation or spaces, which no lexicon word contains, so the
                 # raw text has the very hits of its normalised form.
-                words = self._prescan.words(text)
+                found = self._find_words(text, True)
+                if not found:  # no lexicon word at all: nearly every chat line
+                    return NOT_FLAGGED
+                words = self._prescan.words(text, found)
                 if words is NO_HITS:  # words() answers NO_HITS whenever nothing may flag
                     return NOT_FLAGGED
                 collapsed = collapse_runs(text, self._max_chars)

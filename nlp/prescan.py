@@ -89,26 +89,32 @@ def _finder(patterns: list[str], implementation: ahocorasick_rs.Implementation) 
 
 
 class Prescan:
-    def __init__(self, lexicon: Lexicon, long_words: frozenset[str] = frozenset()) -> None:
-        """`long_words`: dictionary words whose occurrences `markers` also
+    def __init__(self, lexicon: Lexicon, long_words: Callable[[], frozenset[str]] = frozenset) -> None:
+        """`long_words()`: dictionary words whose occurrences `markers` also
         reports, sparing the segmenter a scan of its own."""
         self._lexicon = lexicon
         self._threshold = lexicon.threshold - 1e-9
         self._combo_sizes = [len(c.parts) for c in lexicon.combos]
         self._combo_categories = [(c.category, c.weight) for c in lexicon.combos]
-        # A DFA for the scan every message gets; the marker automaton, used on
-        # the few candidates only, holds thousands of long dictionary words
-        # and stays a (much smaller) NFA.
+        # A DFA for the scan every message gets.
         words = _word_payloads(lexicon)
         self._word_list = list(words.values())
-        self._find_words = _finder(list(words), ahocorasick_rs.Implementation.DFA)
-        markers = _marker_payloads(lexicon, long_words)
-        self._marker_list = list(markers.values())
-        self._find_markers = _finder(list(markers), ahocorasick_rs.Implementation.ContiguousNFA)
+        self.find_words = _finder(list(words), ahocorasick_rs.Implementation.DFA)
+        # The marker automaton holds thousands of long dictionary words and is
+        # needed only for the few messages that may flag, so it is built on
+        # the first of them: 50 ms that would otherwise add a fifth to the
+        # detector's start-up over bare jieba. A (smaller) NFA.
+        self._long_words = long_words
+        self._marker_list: list[_Marker] = []
+        self._find_markers: Finder | None = None
 
-    def words(self, text: str) -> WordHits:
-        """Hits of category words, combination parts and raise words in `text`."""
-        found = self._find_words(text, True)
+    def words(self, text: str, found: list[tuple[int, int, int]] | None = None) -> WordHits:
+        """Hits of category words, combination parts and raise words in `text`.
+
+        `found`: find_words(text, True), when the caller already has it.
+        """
+        if found is None:
+            found = self.find_words(text, True)
         if not found:
             return NO_HITS
         payloads = self._word_list
@@ -155,8 +161,13 @@ class Prescan:
 
     def markers(self, text: str) -> Markers:
         found = Markers()
+        find = self._find_markers
+        if find is None:
+            markers = _marker_payloads(self._lexicon, self._long_words())
+            self._marker_list = list(markers.values())
+            find = self._find_markers = _finder(list(markers), ahocorasick_rs.Implementation.ContiguousNFA)
         payloads = self._marker_list
-        for i, start, end in self._find_markers(text, True):
+        for i, start, end in find(text, True):
             marker = payloads[i]
             if marker.negation:
                 found.negation_starts.append(start)

@@ -71,20 +71,24 @@ class PartialSegmenter:
         tokenizer.check_initialized()
         self._tokenizer = tokenizer
         self._freq = tokenizer.FREQ
-        # Words longer than SHORT_WORD are few (about 3,500 of 350,000): the
-        # caller finds their occurrences with its automaton (see long_words),
-        # so the free-position test only walks the lattice back from the last
-        # few positions instead of from as far back as the longest word.
-        # Filtered by length at C speed first: a Python loop over the 580,000
-        # keys would add a tenth to the detector's start-up.
-        longer = compress(self._freq, map(SHORT_WORD.__lt__, map(len, self._freq)))
-        self.long_words = frozenset(w for w in longer if self._freq[w])
         # jieba's log(total), as its calc() computes it (total is fixed once
         # the detector's words are added).
         self._logtotal = log(tokenizer.total)
         self._costs: dict[str, float] = {}
         self._words = words
         self._whole: dict[str, bool] = {}  # filled on first use: start-up stays that of jieba
+
+    def long_words(self) -> frozenset[str]:
+        """Dictionary words longer than SHORT_WORD (about 3,500 of 350,000).
+
+        The caller finds their occurrences with its automaton, so the
+        free-position test only walks the lattice back from the last few
+        positions instead of from as far back as the longest word.
+        """
+        # Filtered by length at C speed first: a Python loop over the 580,000
+        # keys takes twice as long.
+        longer = compress(self._freq, map(SHORT_WORD.__lt__, map(len, self._freq)))
+        return frozenset(w for w in longer if self._freq[w])
 
     def _is_whole(self, window: str) -> bool:
         """Is `window` a lexicon word that jieba cuts as one token when alone?"""
@@ -119,7 +123,7 @@ class PartialSegmenter:
         `negations` and `clauses` the start offsets of window and clause
         negation words: a window reaches back to the first one before its
         word in the same block that could cancel it. `crossed` are the
-        positions strictly inside an occurrence of one of `long_words`.
+        positions strictly inside an occurrence of one of `long_words()`.
         """
         n = len(text)
         reverse = text[::-1]  # to find where a block starts, searching backwards
