@@ -250,3 +250,12 @@ def test_upper_case_latin_counts_like_lower_case(detector: Detector) -> None:
     assert result.flagged and result.category == "fraud"
     assert "qq号" in result.keywords
     assert verdict(result) == verdict(detector.detect_reference(text))
+
+
+def test_games_cancel_play_fights_but_not_money_lost_to_traders(detector: Detector) -> None:
+    # In-game kills and in-game "scams" are play; money paid to a stranger
+    # for game items is real fraud.
+    assert not detector.detect("这把王者打得好气，被对面砍死了好几次").flagged
+    assert not detector.detect("游戏里被人骗了装备，气死了").flagged
+    result = detector.detect("我儿子玩游戏卖装备，对方叫他扫码交保证金，把我微信里的钱都转走了")
+    assert result.flagged and result.category == "fraud"
