@@ -30,12 +30,15 @@ def _load_config_or_exit(path: Path) -> Config:
 
 
 def _load_detector(lexicon: Path | None):
-    from nlp.detector import Detector
+    """The whole detector (lexicon, learned model, urgency); one line and exit 2 if a file is broken."""
+    from nlp.classifier import Classifier
     from nlp.lexicon import LexiconError
+    from nlp.model import ModelError
+    from nlp.urgency import UrgencyError
 
     try:
-        return Detector.load(lexicon)
-    except LexiconError as exc:
+        return Classifier.load(lexicon)
+    except (LexiconError, ModelError, UrgencyError) as exc:
         _fail(str(exc))
 
 
@@ -118,12 +121,11 @@ def _register_optional_commands() -> None:
 
     main.add_command(export_command, "export")
     main.add_command(feedback_command, "feedback")
-    try:
-        from nlp.cli import classify_command, eval_command
-    except ImportError:
-        return
+    from nlp.cli import classify_command, eval_command, train_command
+
     main.add_command(classify_command, "classify")
     main.add_command(eval_command, "eval")
+    main.add_command(train_command, "train")
 
 
 _register_optional_commands()

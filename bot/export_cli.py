@@ -81,14 +81,15 @@ def export_command(config_path: Path, db_path: Path | None, fmt: str | None, mon
     click.echo(f"已导出{len(rows)}件案件（{label}）到 {output}", err=True)
 
 
-async def _feedback(db_path: Path, limit: int) -> list[dict]:
+async def _feedback(db_path: Path, limit: int) -> tuple[list[dict], list[dict]]:
+    from storage.cases import feedback_rows
     from storage.db import Database
     from storage.stats import keyword_feedback
 
     db = Database(db_path)
     try:
         await db.open()
-        return (await db.read(keyword_feedback))[:limit]
+        return (await db.read(keyword_feedback))[:limit], await db.read(feedback_rows)
     finally:
         await db.close()
 
@@ -98,7 +99,8 @@ async def _feedback(db_path: Path, limit: int) -> list[dict]:
 @click.option("--db", "db_path", type=click.Path(path_type=Path), default=None, help="数据库文件（默认用配置中的 database）")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000), help="最多列出多少个词")
 def feedback_command(config_path: Path, db_path: Path | None, limit: int) -> None:
-    """列出民警标记“误报”最多的词库词，供调整词库参考。"""
+    """列出民警标记“误报”最多的词库词，以及补录的漏报和误报原文（pingan train 会用到）。"""
+    from nlp.pii import mask_pii
     from storage.stats import percent
 
     try:
@@ -109,10 +111,17 @@ def feedback_command(config_path: Path, db_path: Path | None, limit: int) -> Non
     path = db_path or config.bot.database
     if not path.is_file():
         _fail(f"数据库文件不存在：{path}")
-    rows = [r for r in asyncio.run(_feedback(path, 100000)) if r["false_positives"]][:limit]
+    words, examples = asyncio.run(_feedback(path, 100000))
+    rows = [r for r in words if r["false_positives"]][:limit]
     if not rows:
         click.echo("还没有被标记为误报的词。")
-        return
-    click.echo("词\t误报\t触发案件\t误报率")
-    for r in rows:
-        click.echo(f"{r['keyword']}\t{r['false_positives']}\t{r['cases']}\t{percent(r['false_positives'], r['cases'])}")
+    else:
+        click.echo("词\t误报\t触发案件\t误报率")
+        for r in rows:
+            click.echo(f"{r['keyword']}\t{r['false_positives']}\t{r['cases']}\t{percent(r['false_positives'], r['cases'])}")
+    for kind, title in (("missed", "漏报样本（补录）"), ("false_alarm", "误报样本")):
+        picked = [e for e in examples if e["kind"] == kind]
+        click.echo(f"\n{title}：{len(picked)} 条")
+        for e in picked[-limit:]:
+            text = " ".join(mask_pii(e["text"]).split())
+            click.echo(f"#{e['case_id']}\t{e['category'] or ''}\t{e['at'][:16]}\t{text[:80]}")

@@ -32,12 +32,15 @@ EVENT_LABELS = {
     "reopened": "反弹重办",
     "archived": "归档",
     "false_positive": "误报",
+    "verified": "核实",
+    "backfilled": "补录",
 }
 
 FOLLOWUP_STATUS = {"pending": "待回访", "done": "已回访", "cancelled": "已取消"}
 
 # What an officer can do next from each state: the second half of every refusal.
 NEXT_STEP = {
+    cs.UNVERIFIED: "请先核实：属实发送“核实 {id}”，不属实发送“误报 {id}”。",
     cs.PENDING: "请先发送“认领 {id}”。",
     cs.IN_PROGRESS: "办结请发送“办结 {id} 调解成功／调解不成／已处置”。",
     cs.AWAITING_FOLLOWUP: "回访后请发送“回访 {id} 无反弹”或“回访 {id} 反弹”。",
@@ -48,6 +51,7 @@ NEXT_STEP = {
 
 # What a reporter may know: the state, never the details.
 REPORTER_STATUS = {
+    cs.UNVERIFIED: "已转告社区民警，等待民警核实",
     cs.PENDING: "已转告社区民警，等待民警受理",
     cs.IN_PROGRESS: "民警已受理，正在处理",
     cs.AWAITING_FOLLOWUP: "已调解处理，民警会进行回访",
@@ -64,6 +68,8 @@ HELP = "\n".join(
         "认领 12",
         "办结 12 调解成功／调解不成／已处置 [备注]",
         "误报 12",
+        "核实 12 — 疑似警情属实，转为待认领",
+        "补录 群名或社区 内容 — 登记机器人漏掉的警情",
         "转办 12 陈警官",
         "回访 12 无反弹／反弹 [备注]",
         "进度 12 — 案件状态",

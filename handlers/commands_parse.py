@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from handlers.text import normalize_command, strip_leading_mentions
 
-COMMAND_WORDS = ("待办", "详情", "认领", "办结", "误报", "转办", "回访", "统计", "帮助", "进度")
+COMMAND_WORDS = ("待办", "详情", "认领", "办结", "误报", "转办", "回访", "统计", "帮助", "进度", "核实", "补录")
 ALIASES = {"菜单": "帮助", "命令": "帮助"}
 
 USAGE = {
@@ -24,6 +24,8 @@ USAGE = {
     "统计": "统计 或 统计 2026-03",
     "帮助": "帮助",
     "进度": "进度 12",
+    "核实": "核实 12",
+    "补录": "补录 群名或社区 情况内容",
 }
 
 OUTCOME_WORDS = {
@@ -39,6 +41,7 @@ FOLLOWUP_WORDS = {"无反弹": "无反弹", "未反弹": "无反弹", "没有反
 
 MAX_ID_DIGITS = 9  # larger ids cannot exist and would overflow SQLite integers
 MAX_NOTE = 200
+MAX_BACKFILL = 2000  # a 补录 keeps the report, not a pasted novel (as a case does)
 # A command word counts only when followed by nothing, a space, # or a digit, so chat
 # in the officers' room ("办结了吗？") is not mistaken for a command.
 _HEAD = re.compile(rf"^({'|'.join(COMMAND_WORDS + tuple(ALIASES))})(?=$|[\s#\d])\s*(.*)$", re.S)
@@ -60,6 +63,8 @@ class Command:
     note: str = ""
     officer: str | None = None  # 转办 target
     month: tuple[int | None, int] | None = None  # (year or None for this year, month)
+    place: str | None = None  # 补录: the room or community
+    text: str = ""  # 补录: the report the bot missed
 
 
 def clean(text: str) -> str:
@@ -171,6 +176,16 @@ def _month(name: str, rest: str) -> Command:
     raise CommandError(f"月份应写成 2026-03 这样。{_usage(name)}")
 
 
+def _backfill(name: str, rest: str) -> Command:
+    place, _, text = rest.partition(" ")
+    text = text.strip()
+    if not place or not text:
+        raise CommandError(f"请写明群名（或社区）和情况内容，中间用空格隔开。{_usage(name)}")
+    if len(text) > MAX_BACKFILL:
+        raise CommandError(f"内容太长（{len(text)}字），请只写情况本身（{MAX_BACKFILL}字以内）。")
+    return Command(name, place=place, text=text)
+
+
 def _clip(text: str, limit: int = 12) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
@@ -186,4 +201,6 @@ _PARSERS = {
     "统计": _month,
     "帮助": _no_args,
     "进度": _id_only,
+    "核实": _id_only,
+    "补录": _backfill,
 }

@@ -22,6 +22,7 @@ from handlers.base import Services
 from handlers.commands_parse import Command, CommandError, command_word, parse
 from handlers.escalation import EscalationClock
 from handlers.followups import FollowupReminders
+from handlers.reports import EXPLICIT_DEFAULT_CATEGORY, ack_message
 from handlers.stats_text import stats_text
 from storage import cases as cs
 from storage import followups as fs
@@ -52,6 +53,8 @@ class OfficerCommands:
             "统计": self._stats,
             "帮助": self._help,
             "进度": self._progress,
+            "核实": self._verify,
+            "补录": self._backfill,
         }
 
     def handlers(self) -> list["OfficerCommands"]:
@@ -221,6 +224,61 @@ class OfficerCommands:
         await self._tell_reporter(case, f"您反映的{case.label}经民警核实，无需进一步处理。如仍需帮助，请发送“举报＋情况”。")
         words = f"已记录误报词：{'、'.join(case.keywords)}，用于改进识别。" if case.keywords else ""
         return f"{case.label}已标记为误报并关闭。{words}"
+
+    async def _verify(self, msg: Incoming, officer: Officer, cmd: Command) -> str:
+        """核实: a suspected report is real. It becomes an ordinary case: the group
+        hears it was registered, and the escalation clock starts now."""
+        assert cmd.case_id is not None
+        at = msg.at
+        result = await self._act(
+            cmd.case_id, officer, "核实", cs.ALLOWED_FROM["verify"], lambda db, case: cs.verify(db, case.id, officer.name, at)
+        )
+        if isinstance(result, str):
+            return result
+        case: Case = result
+        self.escalation.schedule(case)
+        if self.s.config.bot.ack_in_group:
+            await self.s.send(ack_message(case, case.reporter, self.s.config.bot.name))
+        return f"已核实{case.label}，转为待认领，已在群内回复报告人。请回复“认领 {case.id}”认领。"
+
+    async def _backfill(self, msg: Incoming, officer: Officer, cmd: Command) -> str:
+        """补录: open a case for a report the bot missed, and keep its text as a
+        missed example for the detector's training data."""
+        assert cmd.place is not None
+        config = self.s.config
+        place = cmd.place
+        groups = [g for g in config.groups if place in (g.room, g.community)]
+        if officer.role != "admin":
+            groups = [g for g in groups if g.station == officer.station]
+        if not groups:
+            return f"没有找到“{ct.clip(place, 20)}”对应的本所警民联系群，请写群名或社区名。请发送：补录 群名或社区 情况内容"
+        group = groups[0]
+        detection = self.s.detector.detect(cmd.text)
+        category = detection.category if detection.flagged and detection.category else EXPLICIT_DEFAULT_CATEGORY
+        severity = detection.severity if detection.flagged and detection.severity else "normal"
+        at = msg.at
+
+        def txn(db: sqlite_utils.Database) -> Case:
+            case = cs.open_case(
+                db, at=at, room=group.room, community=group.community, station=group.station, officer=group.officer,
+                category=category, severity=severity, reporter=officer.name, text=cmd.text,
+                keywords=detection.keywords if detection.flagged and not detection.suspected else (),
+                rules=("backfill",), explicit=True,
+            )
+            cs.add_event(db, case.id, at, "backfilled", officer.name, "机器人漏报，民警补录")
+            cs.add_event(db, case.id, at, "notified", group.officer, "补录")
+            cs.record_feedback(db, "missed", case, cmd.text, at, officer.name)
+            return case
+
+        case = await self.s.db.write(txn)
+        self.escalation.schedule(case)
+        log.info("%s 补录案件 %s", officer.name, case.label)
+        where = f"{ct.kind(case)}，{case.community}"
+        if group.officer != officer.name:
+            notice = f"【补录警情】{case.label} {where}\n{officer.name}补录：{ct.clip(cmd.text, 500)}\n回复“认领 {case.id}”认领。"
+            await self.s.send(Outgoing(text=notice, contact=group.officer, urgent=case.severity == "urgent"))
+            return f"已补录为{case.label}（{where}），已通知{group.officer}。此条已记为漏报样本，用于改进识别。"
+        return f"已补录为{case.label}（{where}）。此条已记为漏报样本，用于改进识别。请回复“认领 {case.id}”认领。"
 
     async def _transfer(self, msg: Incoming, officer: Officer, cmd: Command) -> str:
         assert cmd.case_id is not None and cmd.officer is not None

@@ -19,7 +19,7 @@ from handlers.progress import answer_progress, is_progress_query
 from handlers.text import clip, local_minute, strip_leading_mentions
 from nlp.detection import CATEGORIES, SEVERITIES, Detection
 from storage import cases as case_store
-from storage.cases import Case
+from storage.cases import SUSPECTED_RULE, Case
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,18 @@ URGENT_REPLIES = {
     "119": "发生火情请立即拨打119！请先撤离到安全地带。已同时通知社区民警。",
     "120": "有人受伤请立即拨打120急救！已同时通知社区民警。",
 }
+NUMBER_NAMES = {"110": "110报警", "119": "119火警", "120": "120急救"}
+
+
+def urgent_reply(numbers: tuple[str, ...]) -> str:
+    """The emergency reply naming every number that applies (110/119/120 order)."""
+    numbers = tuple(n for n in NUMBER_NAMES if n in numbers) or ("110",)
+    if len(numbers) == 1:
+        return URGENT_REPLIES[numbers[0]]
+    lines = f"情况危急，请立即拨打{'、'.join(NUMBER_NAMES[n] for n in numbers)}！"
+    safety = "请先撤离到安全地带。" if "119" in numbers else "注意自身安全。"
+    return lines + safety + "已同时通知社区民警。"
+
 HELP_TEXT = (
     "需要反映矛盾纠纷或安全隐患，请发送“举报＋情况”，如：举报 小区门口有人占道摆摊，社区民警会收到并联系您。\n"
     "遇到紧急情况请立即拨打110（火警119，急救120），本群助手不能代替报警电话。"
@@ -50,18 +62,23 @@ class Report:
     severity: str
     keywords: tuple[str, ...]
     rules: tuple[str, ...]
-    emergency_number: str | None
+    numbers: tuple[str, ...]
     explicit: bool
+    suspected: bool = False  # the learned model alone: opens as 待核实, no group reply
 
 
 def judge(text: str, detection: Detection) -> Report | None:
     """Decide whether a (mention-stripped) message opens or joins a case."""
     explicit = next((p for p in EXPLICIT_PREFIXES if text.startswith(p)), None)
+    numbers = detection.numbers or ((detection.emergency_number,) if detection.emergency_number else ())
     if detection.flagged:
-        rules = detection.rules + ((f"explicit:{explicit}",) if explicit else ())
-        return Report(detection.category or EXPLICIT_DEFAULT_CATEGORY, detection.severity or "normal", detection.keywords, rules, detection.emergency_number, explicit is not None)
+        # A resident who says 举报 means it: an explicit report is never merely suspected.
+        suspected = detection.suspected and explicit is None
+        rules = detection.rules + ((f"explicit:{explicit}",) if explicit else ()) + ((SUSPECTED_RULE,) if suspected else ())
+        category = detection.category or EXPLICIT_DEFAULT_CATEGORY
+        return Report(category, detection.severity or "normal", detection.keywords, rules, numbers, explicit is not None, suspected)
     if explicit:
-        return Report(EXPLICIT_DEFAULT_CATEGORY, "normal", (), (f"explicit:{explicit}",), None, True)
+        return Report(EXPLICIT_DEFAULT_CATEGORY, "normal", (), (f"explicit:{explicit}",), (), True)
     return None
 
 
@@ -102,8 +119,7 @@ class ContactGroupReports:
             return
         if report.severity == "urgent":
             # Life at risk: tell them to call the emergency line before anything else.
-            number = report.emergency_number or "110"
-            await self.s.send(Outgoing(text=URGENT_REPLIES.get(number, URGENT_REPLIES["110"]), room=msg.room, mentions=(msg.sender,), urgent=True))
+            await self.s.send(Outgoing(text=urgent_reply(report.numbers), room=msg.room, mentions=(msg.sender,), urgent=True))
         await self._record(msg, text, group, report)
 
     async def _record(self, msg: Incoming, text: str, group: ContactGroup, report: Report) -> None:
@@ -113,7 +129,12 @@ class ContactGroupReports:
             existing = case_store.find_mergeable(db, group.room, report.category, at - MERGE_WINDOW)
             if existing is not None:
                 severity = max(existing.severity, report.severity, key=SEVERITY_RANK.__getitem__)
-                return case_store.join_case(db, existing, at=at, sender=msg.sender, text=text, keywords=report.keywords, severity=severity), False, existing.severity
+                joined = case_store.join_case(db, existing, at=at, sender=msg.sender, text=text, keywords=report.keywords, severity=severity)
+                if joined.status == case_store.UNVERIFIED and not report.suspected:
+                    # The lexicon (or an explicit 举报) confirms what the model suspected:
+                    # from now on it is an ordinary case, announced as one.
+                    return case_store.verify(db, joined.id, "系统", at, "词库确认"), True, existing.severity
+                return joined, False, existing.severity
             case = case_store.open_case(
                 db,
                 at=at,
@@ -128,6 +149,7 @@ class ContactGroupReports:
                 keywords=report.keywords,
                 rules=report.rules,
                 explicit=report.explicit,
+                status=case_store.UNVERIFIED if report.suspected else case_store.PENDING,
             )
             return case, True, case.severity
 
@@ -140,28 +162,31 @@ class ContactGroupReports:
                 # Joining is silent, except when life is now at risk: page the officer again.
                 await self.s.send(self._officer_notice(case, msg.sender, msg.at, text, upgraded=True))
             return
+        if case.status == case_store.UNVERIFIED:
+            log.info("疑似案件 %s：%s，%s", case.label, case.category, group.room)
+            await self._announce_suspected(case, msg.sender, at, text)
+            return
         log.info("新案件 %s：%s/%s，%s", case.label, case.category, case.severity, group.room)
         await self._announce(case, msg.sender, at, text)
+
+    async def _announce_suspected(self, case: Case, reporter: str, at: datetime, text: str) -> None:
+        """A suspected report: only the officer hears of it, marked 疑似, with why.
+        No group reply: the model may be wrong, and a wrong 收到 confuses residents."""
+        await self.s.send(self._officer_notice(case, reporter, at, text, suspected=True))
+        await self.s.db.write(lambda db: case_store.add_event(db, case.id, at, "notified", case.officer, "私信通知责任民警（疑似）"))
 
     async def _announce(self, case: Case, reporter: str, at: datetime, text: str) -> None:
         """The once-per-case group acknowledgement and the officer's private notice.
         Keyed, so announcing again after a crash sends nothing twice."""
         if self.s.config.bot.ack_in_group:
-            await self.s.send(Outgoing(text=self._ack_text(case), room=case.room, mentions=(reporter,), urgent=case.severity == "urgent", key=f"case:{case.id}:ack"))
+            await self.s.send(ack_message(case, reporter, self.s.config.bot.name))
         await self.s.send(self._officer_notice(case, reporter, at, text))
         await self.s.db.write(lambda db: case_store.add_event(db, case.id, at, "notified", case.officer, "私信通知责任民警"))
         if self.on_case_opened is not None:
             await self.on_case_opened(case)
 
-    def _ack_text(self, case: Case) -> str:
-        # Never repeat the report: the group is not the place for its details.
-        return (
-            f"收到，已登记为{case.label}并转告社区民警{case.officer}，民警会尽快联系您。"
-            f"可发送“@{self.s.config.bot.name} 进度 {case.id}”查询进展。"
-        )
-
-    def _officer_notice(self, case: Case, reporter: str, at: datetime, text: str, upgraded: bool = False) -> Outgoing:
-        title = "【案件升级为紧急】" if upgraded else "【新警情】"
+    def _officer_notice(self, case: Case, reporter: str, at: datetime, text: str, upgraded: bool = False, suspected: bool = False) -> Outgoing:
+        title = "【案件升级为紧急】" if upgraded else "【疑似警情·待核实】" if suspected else "【新警情】"
         lines = [
             f"{title}{case.label} {CATEGORIES.get(case.category, case.category)} · {SEVERITIES.get(case.severity, case.severity)}",
             f"社区：{case.community}（{case.room}）",
@@ -169,9 +194,23 @@ class ContactGroupReports:
             f"时间：{local_minute(at)}",
             f"原文：{clip(text, NOTICE_TEXT_LIMIT)}",
         ]
+        if suspected:
+            lines.append(f"疑似依据（模型特征）：{'、'.join(case.keywords) or '无'}")
+            lines.append(f"词库未确认，未在群内回复。属实请回复“核实 {case.id}”，不属实请回复“误报 {case.id}”。")
+            return Outgoing(text="\n".join(lines), contact=case.officer, key=f"case:{case.id}:suspected")
         if case.keywords:
             lines.append(f"关键词：{'、'.join(case.keywords)}")
         if case.explicit and not case.keywords:
             lines.append("依据：群众主动举报/求助")
         lines.append(f"回复“认领 {case.id}”认领。")
         return Outgoing(text="\n".join(lines), contact=case.officer, urgent=case.severity == "urgent", key=f"case:{case.id}:notice" + (":urgent" if upgraded else ""))
+
+
+def ack_message(case: Case, reporter: str, bot_name: str) -> Outgoing:
+    """The group acknowledgement of a registered case. Never repeats the report:
+    the group is not the place for its details."""
+    text = (
+        f"收到，已登记为{case.label}并转告社区民警{case.officer}，民警会尽快联系您。"
+        f"可发送“@{bot_name} 进度 {case.id}”查询进展。"
+    )
+    return Outgoing(text=text, room=case.room, mentions=(reporter,), urgent=case.severity == "urgent", key=f"case:{case.id}:ack")

@@ -21,9 +21,14 @@ SEVERITIES: dict[str, str] = {"urgent": "紧急", "high": "高", "normal": "一�
 class Detection:
     """Why a message was (or was not) flagged.
 
-    `keywords` are the lexicon words that fired; `rules` name the decisions taken
-    (e.g. "negation:没有", "notice:温馨提示", "combo:转账+安全账户") so officers and the
-    dashboard can see why. `emergency_number` is "110", "119" or "120" for urgent ones.
+    `keywords` are the lexicon words that fired (for a suspected report: the
+    n-grams that decided the learned model); `rules` name the decisions taken
+    (e.g. "negation:没有", "notice:温馨提示", "combo:转账+安全账户",
+    "urgent:流血→120") so officers and the dashboard can see why.
+    `tier` is "flagged" (the lexicon, or an urgent signal) or "suspected" (the
+    learned model alone: the case waits for an officer's 核实).
+    `numbers` are the emergency numbers an urgent reply names, in 110/119/120
+    order; `emergency_number` is the lexicon's own single choice.
     """
 
     flagged: bool
@@ -33,10 +38,16 @@ class Detection:
     rules: tuple[str, ...] = ()
     emergency_number: str | None = None
     score: float = 0.0
+    tier: str | None = None
+    numbers: tuple[str, ...] = ()
 
     @property
     def urgent(self) -> bool:
         return self.flagged and self.severity == "urgent"
+
+    @property
+    def suspected(self) -> bool:
+        return self.flagged and self.tier == "suspected"
 
 
 NOT_FLAGGED = Detection(flagged=False)

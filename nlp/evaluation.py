@@ -35,6 +35,8 @@ class Row:
     text: str
     label: str
     source: str
+    # The numbers an urgent reply must name; () not urgent; None: the file does not say.
+    urgent: tuple[str, ...] | None = None
 
     @property
     def tag(self) -> str:
@@ -104,6 +106,34 @@ class Report:
             counts[1] += int(det.flagged)
         return {k: (v[0], v[1]) for k, v in sorted(out.items())}
 
+    def tiers(self) -> dict[str, tuple[int, int, int, int]]:
+        """tier ("flagged", "suspected", "all") → (reports caught in their category,
+        reports, negatives flagged, negatives), for labelled rows."""
+        out: dict[str, tuple[int, int, int, int]] = {}
+        positives = [(r, d) for r, d in self.results if r.accepted]
+        negatives = [(r, d) for r, d in self.results if r.negative]
+        for tier in ("flagged", "suspected", "all"):
+            def counts(d: Detection) -> bool:
+                return d.flagged and (tier == "all" or (d.tier or "flagged") == tier)
+
+            caught = sum(1 for r, d in positives if counts(d) and d.category in r.accepted)
+            flagged = sum(1 for r, d in negatives if counts(d))
+            out[tier] = (caught, len(positives), flagged, len(negatives))
+        return out
+
+    def urgency(self) -> dict[str, tuple[int, int]]:
+        """Counts over rows whose file says whether they are urgent."""
+        urgent = [(r, d) for r, d in self.results if r.urgent]
+        calm = [(r, d) for r, d in self.results if r.urgent == () and r.accepted]
+        negatives = [(r, d) for r, d in self.results if r.urgent == () and r.negative]
+        return {
+            "urgent": (sum(1 for _, d in urgent if d.urgent), len(urgent)),
+            "all_numbers": (sum(1 for r, d in urgent if d.urgent and set(r.urgent or ()) <= set(_numbers_of(d))), len(urgent)),
+            "a_number": (sum(1 for r, d in urgent if d.urgent and set(r.urgent or ()) & set(_numbers_of(d))), len(urgent)),
+            "calm_as_urgent": (sum(1 for _, d in calm if d.urgent), len(calm)),
+            "negative_as_urgent": (sum(1 for _, d in negatives if d.urgent), len(negatives)),
+        }
+
     def false_positives(self) -> list[tuple[Row, Detection]]:
         return [(r, d) for r, d in self.results if r.negative and d.flagged]
 
@@ -119,13 +149,26 @@ def read_rows(path: Path) -> list[Row]:
             missing = {"text", "label", "source"} - set(reader.fieldnames or ())
             if missing:
                 raise EvalFileError(f"{path}: 缺少列 {', '.join(sorted(missing))}（表头应为 text\\tlabel\\tsource）")
-            return [Row(r["text"] or "", (r["label"] or "").strip(), r["source"] or "") for r in reader]
+            has_urgent = "urgent" in (reader.fieldnames or ())
+            return [
+                Row(r["text"] or "", (r["label"] or "").strip(), r["source"] or "", _numbers(r.get("urgent")) if has_urgent else None)
+                for r in reader
+            ]
     except OSError as exc:
         raise EvalFileError(f"{path}: 无法读取文件（{exc.strerror or exc}）") from None
     except UnicodeDecodeError:
         raise EvalFileError(f"{path}: 文件不是 UTF-8 编码") from None
     except csv.Error as exc:
         raise EvalFileError(f"{path}: TSV 格式错误：{exc}") from None
+
+
+def _numbers_of(d: Detection) -> tuple[str, ...]:
+    return d.numbers or ((d.emergency_number,) if d.emergency_number else ())
+
+
+def _numbers(value: str | None) -> tuple[str, ...]:
+    parts = set((value or "").split("+"))
+    return tuple(n for n in ("110", "119", "120") if n in parts)
 
 
 def evaluate(rows: Iterable[Row], detect: Callable[[str], Detection]) -> Report:
@@ -172,6 +215,24 @@ def format_report(
         for (label, tag), (n, ok) in labels.items():
             accepted = "/".join(LABEL_MAPPING.get(label, (label,)))
             lines.append(f"{label:<14}{tag:<10}→ {accepted:<18}{n:>6}{ok:>6}{_pct(ok, n):>9}")
+    lines.append("")
+    lines.append("分层（flagged：词库或紧急信号确认；suspected：仅模型判断，待核实）")
+    for tier, (caught, n_pos, flagged, n_neg) in report.tiers().items():
+        name = {"flagged": "flagged", "suspected": "suspected", "all": "合计"}[tier]
+        lines.append(f"{name:<10} 报告判对类别 {caught:>5}/{n_pos:<5}{_pct(caught, n_pos)}   负样本误报 {flagged:>4}/{n_neg:<5}{_pct(flagged, n_neg)}")
+    urgency = report.urgency()
+    if urgency["urgent"][1]:
+        lines.append("")
+        lines.append("紧急（文件标明是否危及生命的样本）")
+        labels_u = {
+            "urgent": "判为紧急",
+            "all_numbers": "回复含全部应拨号码",
+            "a_number": "回复至少含一个对的号码",
+            "calm_as_urgent": "非紧急报告判为紧急",
+            "negative_as_urgent": "负样本判为紧急",
+        }
+        for key, (k, n) in urgency.items():
+            lines.append(f"{labels_u[key]:<14}{k:>6}/{n:<6}{_pct(k, n)}")
     negatives = report.per_source(negative=True)
     if negatives:
         lines.append("")

@@ -12,15 +12,17 @@ from datetime import datetime
 import sqlite_utils
 
 # Status names are what officers see and type about, so they are stored in Chinese.
+UNVERIFIED = "待核实"  # a suspected report (the learned model alone): an officer checks it first
 PENDING = "待认领"
 IN_PROGRESS = "处理中"
 AWAITING_FOLLOWUP = "待回访"
 ARCHIVED = "已归档"
 CLOSED = "已办结"
 FALSE_POSITIVE = "误报"
-OPEN_STATUSES = (PENDING, IN_PROGRESS)
+OPEN_STATUSES = (UNVERIFIED, PENDING, IN_PROGRESS)
 
-MAX_STORED_TEXT = 2000  # a case keeps the report, not a pasted novel
+MAX_STORED_TEXT = 2000
+SUSPECTED_RULE = "tier:suspected"  # in a case's rules: opened by the learned model alone  # a case keeps the report, not a pasted novel
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ def open_case(
     keywords: tuple[str, ...],
     rules: tuple[str, ...],
     explicit: bool,
+    status: str = PENDING,
 ) -> Case:
     case_id = db["cases"].insert(
         {
@@ -129,7 +132,7 @@ def open_case(
             "officer": officer,
             "category": category,
             "severity": severity,
-            "status": PENDING,
+            "status": status,
             "reporter": reporter,
             "opened_at": at.isoformat(),
             "last_message_at": at.isoformat(),
@@ -202,11 +205,12 @@ MEDIATED = "调解成功"
 NOT_MEDIATED = "调解不成"
 HANDLED = "已处置"
 OUTCOME_STATUS = {MEDIATED: AWAITING_FOLLOWUP, NOT_MEDIATED: CLOSED, HANDLED: CLOSED}
-UNFINISHED_STATUSES = (PENDING, IN_PROGRESS, AWAITING_FOLLOWUP)  # someone still has work to do
+UNFINISHED_STATUSES = (UNVERIFIED, PENDING, IN_PROGRESS, AWAITING_FOLLOWUP)  # someone still has work to do
 RESOLVED_STATUSES = (AWAITING_FOLLOWUP, ARCHIVED, CLOSED)
 
 # Which states each action may start from (SPEC.md "States").
 ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    "verify": (UNVERIFIED,),
     "claim": (PENDING,),
     "resolve": (IN_PROGRESS,),
     "false_positive": OPEN_STATUSES,
@@ -227,6 +231,33 @@ def restart_escalation(db: sqlite_utils.Database, case_id: int, at: datetime) ->
         "update cases set escalate_from = ?, escalation_round = coalesce(escalation_round, 1) + 1 where id = ?",
         [at.isoformat(), case_id],
     )
+
+
+def verify(db: sqlite_utils.Database, case_id: int, actor: str, at: datetime, detail: str = "") -> Case:
+    """待核实 → 待认领: the report is real; its escalation clock starts now."""
+    db["cases"].update(case_id, {"status": PENDING, "escalate_from": at.isoformat()})
+    add_event(db, case_id, at, "verified", actor, detail)
+    return _reload(db, case_id)
+
+
+def record_feedback(db: sqlite_utils.Database, kind: str, case: Case | None, text: str, at: datetime, actor: str) -> None:
+    """Keep a judged text for training: kind "missed" (补录) or "false_alarm" (误报)."""
+    db["detector_feedback"].insert(
+        {
+            "kind": kind,
+            "case_id": case.id if case else None,
+            "category": case.category if case else None,
+            "text": text[:MAX_STORED_TEXT],
+            "at": at.isoformat(),
+            "actor": actor,
+        }
+    )
+
+
+def feedback_rows(db: sqlite_utils.Database) -> list[dict]:
+    if "detector_feedback" not in db.table_names():
+        return []
+    return list(db.query("select kind, category, text, at, actor, case_id from detector_feedback order by id"))
 
 
 def claim(db: sqlite_utils.Database, case_id: int, officer: str, at: datetime) -> Case:
@@ -255,9 +286,12 @@ def mark_false_positive(db: sqlite_utils.Database, case: Case, actor: str, at: d
     """Close as 误报 and count it against every lexicon word that fired, so the
     noisiest words can be tuned."""
     db["cases"].update(case.id, {"status": FALSE_POSITIVE, "outcome": FALSE_POSITIVE, "closed_at": at.isoformat()})
-    db["keyword_feedback"].insert_all(
-        [{"case_id": case.id, "keyword": word, "category": case.category, "at": at.isoformat(), "actor": actor} for word in case.keywords]
-    )
+    if SUSPECTED_RULE not in case.rules:  # a suspected case's keywords are model n-grams, not lexicon words
+        db["keyword_feedback"].insert_all(
+            [{"case_id": case.id, "keyword": word, "category": case.category, "at": at.isoformat(), "actor": actor} for word in case.keywords]
+        )
+    for message in case_messages(db, case.id):
+        record_feedback(db, "false_alarm", case, message["text"], at, actor)
     add_event(db, case.id, at, "false_positive", actor, "、".join(case.keywords))
     return _reload(db, case.id)
 

@@ -155,3 +155,18 @@ def m003_guard_posts(db: sqlite_utils.Database) -> None:
     db["guard_attendance"].create_index(["school", "shift", "day", "person"], unique=True)
     db["guard_attendance"].create_index(["day"])
     db["guard_closed"].create({"school": str, "shift": str, "day": str, "closed_at": str}, pk=("school", "shift", "day"))
+
+
+@migration
+def m004_detector_feedback(db: sqlite_utils.Database) -> None:
+    """Texts officers judged: reports the bot missed (补录) and false alarms (误报).
+
+    They are reports, not ordinary chat (which is never stored), and they are
+    what `pingan train` learns from the desk.
+    """
+    db["detector_feedback"].create(
+        {"id": int, "kind": str, "case_id": int, "category": str, "text": str, "at": str, "actor": str},
+        pk="id",
+        not_null={"kind", "text", "at"},
+    )
+    db["detector_feedback"].create_index(["kind"])

@@ -36,8 +36,10 @@ sys.path.insert(0, str(ROOT))
 
 import jieba  # noqa: E402
 
+from nlp.classifier import Classifier  # noqa: E402
 from nlp.detection import Detection  # noqa: E402
 from nlp.detector import Detector  # noqa: E402
+from nlp.model import DEFAULT_MODEL_PATH, TextModel  # noqa: E402
 
 DEFAULT_DATA = Path(os.environ.get("PINGAN_EVAL_DIR", ROOT.parent / "shared" / "data" / "eval"))
 NEGATIVES_PER_POSITIVE = 20
@@ -46,13 +48,13 @@ NEGATIVES_PER_POSITIVE = 20
 _BARE = "import jieba; jieba.setLogLevel(60); jieba.initialize()"
 _DETECTOR = (
     "import logging; logging.getLogger('jieba').setLevel(60)\n"
-    "from nlp.detector import Detector; Detector.load()"
+    "from nlp.classifier import Classifier; Classifier.load()"
 )
 # The first message that may flag also builds the marker automaton (kept out
 # of start-up on purpose); how long that message takes, in milliseconds.
 _FIRST_CANDIDATE = (
     "import logging, time; logging.getLogger('jieba').setLevel(60)\n"
-    "from nlp.detector import Detector; d = Detector.load()\n"
+    "from nlp.classifier import Classifier; d = Classifier.load()\n"
     "t = time.perf_counter(); d.detect('楼下两个人打起来了'); print((time.perf_counter() - t) * 1000)"
 )
 _PROBE = """
@@ -138,7 +140,8 @@ def main() -> int:
 
     jieba.setLogLevel(60)
     messages = mixed_messages(args.data)
-    detector = Detector.load()
+    classifier = Classifier.load()
+    detector = classifier.lexicon
     words = detector.lexicon.trigger_words()
 
     # The baseline: a tokenizer that knows the same words, cut as jieba.lcut does.
@@ -158,18 +161,34 @@ def main() -> int:
     for name in ("dev_positives.tsv", "dev_negatives.tsv", "civic_complaints_unlabeled.tsv"):
         if (args.data / name).exists():
             everything += read_texts(args.data / name)
-    everything += read_texts(ROOT / "tests" / "data" / "group_messages.tsv")
+    everything += read_texts(ROOT / "nlp" / "data" / "corpus" / "group_messages.tsv")
     mismatches = [t for t in everything if verdict(detector.detect(t)) != verdict(detector.detect_reference(t))]
 
     seconds = compare(
-        {"detector": detector.detect, "baseline": baseline, "baseline_no_hmm": baseline_no_hmm}, messages, args.rounds
+        {"detector": classifier.detect, "lexicon": detector.detect, "baseline": baseline, "baseline_no_hmm": baseline_no_hmm},
+        messages,
+        args.rounds,
     )
     rate = {name: len(messages) / statistics.median(times) for name, times in seconds.items()}
     ratios = {
         name: sorted(b / d for b, d in zip(seconds[name], seconds["detector"], strict=True))
         for name in ("baseline", "baseline_no_hmm")
     }
+    ratios["lexicon_only"] = sorted(b / d for b, d in zip(seconds["baseline"], seconds["lexicon"], strict=True))
     ratio = {name: statistics.median(r) for name, r in ratios.items()}
+
+    # The whole message at bounded cost: one megabyte of chat, judged whole.
+    megabyte = ("".join(messages[:2000]) * 20)[:1_000_000]
+    long_seconds = []
+    for _ in range(3):
+        start = time.process_time()
+        classifier.detect(megabyte)
+        long_seconds.append(time.process_time() - start)
+    load_seconds = []
+    for _ in range(5):
+        start = time.perf_counter()
+        TextModel.load()
+        load_seconds.append(time.perf_counter() - start)
 
     probe(_BARE)  # make sure jieba's dictionary cache exists before timing anything
     bare, loaded = [], []
@@ -187,9 +206,10 @@ def main() -> int:
     bare_mem = statistics.median(m for _, m in bare)
     det_mem = statistics.median(m for _, m in loaded)
 
-    flagged = sum(detector.detect(t).flagged for t in messages)
-    print(f"混合数据：{len(messages)} 条（正负比 1:{NEGATIVES_PER_POSITIVE}），其中命中 {flagged} 条")
-    print(f"识别器            {rate['detector']:>10.0f} 条/秒")
+    flagged = sum(classifier.detect(t).flagged for t in messages)
+    print(f"混合数据：{len(messages)} 条（正负比 1:{NEGATIVES_PER_POSITIVE}），其中命中 {flagged} 条（含疑似）")
+    print(f"识别器（词库+模型+紧急）{rate['detector']:>10.0f} 条/秒")
+    print(f"仅词库            {rate['lexicon']:>10.0f} 条/秒   对基线倍数 {ratio['lexicon_only']:.1f}×")
     for name, label in (("baseline", "基线 jieba.lcut  "), ("baseline_no_hmm", "基线（HMM=False）")):
         spread = f"{args.rounds} 轮 {ratios[name][0]:.1f}–{ratios[name][-1]:.1f}"
         print(f"{label} {rate[name]:>10.0f} 条/秒   倍数 {ratio[name]:.1f}×（中位数；{spread}）")
@@ -199,6 +219,9 @@ def main() -> int:
     print(f"启动时间：识别器 {det_time:.2f} 秒，裸 jieba {bare_time:.2f} 秒，比值 {startup_ratio:.2f}（逐对比值的中位数）")
     print(f"首条可疑消息：{first_ms:.0f} 毫秒（含首次建立标记自动机）")
     print(f"峰值内存：识别器 {det_mem / 1024:.0f} MiB，裸 jieba {bare_mem / 1024:.0f} MiB，比值 {det_mem / bare_mem:.2f}")
+    print(f"1 MB 消息：{statistics.median(long_seconds):.2f} 秒（3 次中位数）")
+    model_mb = DEFAULT_MODEL_PATH.stat().st_size / 1e6
+    print(f"模型文件：{model_mb:.1f} MB，载入 {statistics.median(load_seconds) * 1000:.0f} 毫秒（5 次中位数）")
     print(
         json.dumps(
             {
@@ -209,6 +232,10 @@ def main() -> int:
                 "startup_ratio": round(startup_ratio, 2),
                 "first_candidate_ms": round(first_ms),
                 "memory_ratio": round(det_mem / bare_mem, 2),
+                "lexicon_only_ratio": round(ratio["lexicon_only"], 2),
+                "megabyte_seconds": round(statistics.median(long_seconds), 3),
+                "model_mb": round(model_mb, 1),
+                "model_load_ms": round(statistics.median(load_seconds) * 1000),
             }
         )
     )

@@ -18,9 +18,34 @@ SCENARIOS = TESTS / "scenarios"
 
 @pytest.fixture(scope="session")
 def detector():
+    """The lexicon alone (the detector's first stage)."""
     from nlp.detector import Detector
 
     return Detector.load()
+
+
+@pytest.fixture(scope="session")
+def classifier(detector):
+    """The whole detector the bot runs: lexicon, learned model and urgency."""
+    from nlp.classifier import Classifier
+    from nlp.model import TextModel
+    from nlp.urgency import UrgencyJudge
+
+    return Classifier(detector, TextModel.load(), UrgencyJudge.load())
+
+
+@pytest.fixture(scope="session")
+def rules_only(detector):
+    """The detector without its learned model: the lexicon and the urgency rules.
+
+    Workflow scenarios (escalation, follow-ups, commands) run on this, so their
+    transcripts depend on explainable rules, not on the weights of the day;
+    the learned stage has scenarios of its own (tests/test_detector_desk.py).
+    """
+    from nlp.classifier import Classifier
+    from nlp.urgency import UrgencyJudge
+
+    return Classifier(detector, None, UrgencyJudge.load())
 
 
 @pytest.fixture(scope="session")
@@ -29,21 +54,30 @@ def config() -> Config:
 
 
 @pytest.fixture
-def run_file(detector):
+def run_file(rules_only):
     """Run a scenario file under tests/scenarios and return its transcript."""
 
     def run(name: str, db_path: Path | None = None) -> list[dict]:
         scenario = load_scenario(SCENARIOS / name)
         config = load_config(scenario.config_path)
-        return asyncio.run(run_scenario(scenario, config, detector, db_path))
+        return asyncio.run(run_scenario(scenario, config, rules_only, db_path))
 
     return run
 
 
 @pytest.fixture
-def run_events(tmp_path, detector):
+def run_events(tmp_path, rules_only):
     """Run a scenario written inline: `events` is TOML text of [[events]] tables."""
+    return _inline_runner(tmp_path, rules_only)
 
+
+@pytest.fixture
+def run_events_full(tmp_path, classifier):
+    """`run_events` with the whole detector, learned model included."""
+    return _inline_runner(tmp_path, classifier)
+
+
+def _inline_runner(tmp_path, detector):
     def run(events: str, *, start: str = "2026-03-02T06:00:00+08:00", end: str = "2026-03-03T00:00:00+08:00", db_path: Path | None = None) -> list[dict]:
         path = tmp_path / "scenario.toml"
         path.write_text(

@@ -88,7 +88,7 @@ def test_explicit_reports_open_cases_and_other_mentions_get_help(run_file):
     assert not [m for m in transcript if m["at"] == "2026-03-02T17:05:00+08:00"]
 
 
-def test_ack_in_group_off_sends_only_the_private_notice(tmp_path, detector):
+def test_ack_in_group_off_sends_only_the_private_notice(tmp_path, rules_only):
     import asyncio
 
     from bot.config import load_config
@@ -101,7 +101,7 @@ def test_ack_in_group_off_sends_only_the_private_notice(tmp_path, detector):
     scenario_text = (SCENARIOS / "merge_within_window.toml").read_text(encoding="utf-8").replace("../configs/pingan.toml", "pingan.toml")
     (tmp_path / "s.toml").write_text(scenario_text, encoding="utf-8")
     scenario = load_scenario(tmp_path / "s.toml")
-    transcript = asyncio.run(run_scenario(scenario, load_config(scenario.config_path), detector))
+    transcript = asyncio.run(run_scenario(scenario, load_config(scenario.config_path), rules_only))
     assert in_room(transcript, GROUP1) == []
     assert len(to_officer(transcript, "李警官")) == 1
 
@@ -138,7 +138,7 @@ def test_odd_input_gives_a_sane_result_without_traceback(run_events, text, caplo
         assert len(message["text"]) < 2000
 
 
-async def test_lone_surrogates_from_the_wire_are_stored_safely(tmp_path, detector, config):
+async def test_lone_surrogates_from_the_wire_are_stored_safely(tmp_path, rules_only, config):
     """A broken UTF-16 pair (seen from some clients) must not break storage of a report."""
     from datetime import datetime, timedelta, timezone
 
@@ -146,7 +146,7 @@ async def test_lone_surrogates_from_the_wire_are_stored_safely(tmp_path, detecto
     from bot.simulation import Simulation
 
     start = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=8)))
-    sim = Simulation(config, start, detector, tmp_path / "s.db")
+    sim = Simulation(config, start, rules_only, tmp_path / "s.db")
     await sim.start()
     await sim.transport.deliver(Incoming(id="x", at=start, sender="张\ud800大妈", text="楼下两个人吵起来了，快打架了\udc00", room=GROUP1))
     await sim.app.outbox.drain()
@@ -155,7 +155,7 @@ async def test_lone_surrogates_from_the_wire_are_stored_safely(tmp_path, detecto
     assert len(notice) == 1 and "楼下两个人吵起来了" in notice[0]["text"]
 
 
-async def test_a_crash_between_opening_a_case_and_telling_anyone_is_made_good_on_restart(tmp_path, detector, config, monkeypatch):
+async def test_a_crash_between_opening_a_case_and_telling_anyone_is_made_good_on_restart(tmp_path, rules_only, config, monkeypatch):
     """The case was written, then the process died before its messages were queued:
     the next start sends the acknowledgement and the notice, once each."""
     from datetime import datetime, timedelta, timezone
@@ -171,7 +171,7 @@ async def test_a_crash_between_opening_a_case_and_telling_anyone_is_made_good_on
         raise RuntimeError("断电")
 
     monkeypatch.setattr(Outbox, "put", power_cut)
-    sim = Simulation(config, start, detector, tmp_path / "s.db")
+    sim = Simulation(config, start, rules_only, tmp_path / "s.db")
     await sim.start()
     await sim.transport.deliver(Incoming(id="1", at=start, sender="张大妈", text="楼下两个人吵起来了，快打架了", room=GROUP1))
     assert sim.transport.sent == []

@@ -111,7 +111,8 @@ async def test_dispute_report_reaches_the_officer_who_claims_it_in_private_chat(
     number = case_id(notice["text"])
     assert number == 1  # a fresh database counts from 1
     assert "矛盾纠纷" in notice["text"] and "张大妈" in notice["text"] and ROOM in notice["text"]
-    ack = await gw.wait_sent(lambda r: r["room"] == ROOM, SEND)
+    # The acknowledgement (an urgent reply may come before it, depending on the learned model).
+    ack = await gw.wait_sent(lambda r: r["room"] == ROOM and "收到" in r["text"], SEND)
     assert ack["mentions"] == ["张大妈"] and "#1" in ack["text"]
     assert DISPUTE not in ack["text"]  # privacy: the group reply never repeats the report
 
@@ -239,8 +240,10 @@ async def test_gateway_restart_mid_run_loses_nothing_and_sends_nothing_twice(own
     await gw.say("王大爷", FRAUD, room=ROOM)
 
     async def held_back() -> bool:
+        # At least case #2's room acknowledgement waits (its private notice may
+        # already be out, depending on how many room messages case #1 needed).
         health = await bot.health()
-        return health is not None and health.body["outbox_pending"] >= 2
+        return health is not None and health.body["outbox_pending"] >= 1
 
     await poll(held_back, SEND, "case #2's messages to be queued")
     before_kill = await gw.sent()
@@ -248,7 +251,7 @@ async def test_gateway_restart_mid_run_loses_nothing_and_sends_nothing_twice(own
     killed = time.monotonic()
     down = await bot.wait_health(503, 10)
     assert down.body["status"] == "degraded" and down.body["transport"] in ("offline", "connecting")
-    assert down.body["outbox_pending"] >= 2
+    assert down.body["outbox_pending"] >= 1
 
     gw.start()  # a fresh gateway process on the same port
     await bot.wait_health(200, 30)

@@ -157,4 +157,7 @@ def test_feedback_lists_the_words_officers_marked_noisy(run_day, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "词\t误报\t触发案件\t误报率"
-    assert lines[1:] == ["吵起来\t1\t2\t50.00%", "打架\t1\t1\t100.00%"]
+    assert lines[1:3] == ["吵起来\t1\t2\t50.00%", "打架\t1\t1\t100.00%"]
+    # The 误报 text is kept as a training example; nothing was 补录'd.
+    assert "漏报样本（补录）：0 条" in lines and "误报样本：1 条" in lines
+    assert any(line.startswith("#1\tdispute\t") and "楼下两个人吵起来了" in line for line in lines)

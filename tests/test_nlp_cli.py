@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from nlp import cli
 from nlp.cli import classify_command, eval_command
 from test_nlp_lexicon import MINIMAL
-from test_nlp_shared import shared_detector
+from test_nlp_shared import shared_rules_only
 
 EVAL_ROWS = """\
 text\tlabel\tsource
@@ -27,9 +27,13 @@ text\tlabel\tsource
 
 @pytest.fixture
 def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    """A runner whose commands reuse the session's detector for the built-in lexicon."""
+    """A runner whose commands reuse one rules-only detector (lexicon and urgency,
+    no learned model) for the built-in lexicon: these tests are about the
+    commands, and their verdicts must not move when the model is retrained."""
     real = cli.load_detector
-    monkeypatch.setattr(cli, "load_detector", lambda path: shared_detector() if path is None else real(path))
+    monkeypatch.setattr(
+        cli, "load_detector", lambda path, model=None, rules_only=False: shared_rules_only() if path is None else real(path, model, rules_only)
+    )
     return CliRunner()
 
 
@@ -38,13 +42,13 @@ def test_classify_prints_one_json_object_per_line(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        '{"text": "楼下两个人吵起来了，快打架了", "flagged": true, "category": "dispute", '
-        '"severity": "high", "keywords": ["吵起来", "打架"]}'
+        '{"text": "楼下两个人吵起来了，快打架了", "flagged": true, "tier": "flagged", "category": "dispute", '
+        '"severity": "high", "keywords": ["吵起来", "打架"], "numbers": []}'
     )
     blank, drum, fire = (json.loads(line) for line in lines[1:])
-    assert blank == {"text": "", "flagged": False, "category": None, "severity": None, "keywords": []}
+    assert blank == {"text": "", "flagged": False, "tier": None, "category": None, "severity": None, "keywords": [], "numbers": []}
     assert drum["flagged"] is False and drum["category"] is None and drum["severity"] is None
-    assert (fire["category"], fire["severity"]) == ("fire", "urgent")
+    assert (fire["category"], fire["severity"], fire["numbers"]) == ("fire", "urgent", ["119"])
 
 
 def test_classify_survives_bytes_that_are_not_utf8(runner: CliRunner) -> None:
@@ -77,11 +81,11 @@ def test_replacement_lexicon_is_used(tmp_path: Path) -> None:
     # A real load of a replacement lexicon: only 吵架 is a word in it.
     lexicon = tmp_path / "mine.toml"
     lexicon.write_text(MINIMAL, encoding="utf-8")
-    result = CliRunner().invoke(classify_command, ["--lexicon", str(lexicon)], input="他们在吵架\n着火了\n")
+    result = CliRunner().invoke(classify_command, ["--lexicon", str(lexicon), "--rules-only"], input="他们在吵架\n他们在打架\n")
     assert result.exit_code == 0, result.stderr
     first, second = (json.loads(line) for line in result.stdout.splitlines())
     assert (first["flagged"], first["keywords"]) == (True, ["吵架"])
-    assert second["flagged"] is False
+    assert second["flagged"] is False  # 打架 is a word of the built-in lexicon only
 
 
 def test_eval_reports_metrics_rates_and_every_error(runner: CliRunner, tmp_path: Path) -> None:

@@ -7,13 +7,20 @@ session keeps the suite fast. The test modules import `shared_detector`
 from __future__ import annotations
 
 import functools
-from pathlib import Path
-
+from nlp.classifier import Classifier
+from nlp.corpus import CORPUS_DIR
 from nlp.detector import Detector
+from nlp.urgency import UrgencyJudge
 
-DATA = Path(__file__).parent / "data"
+DATA = CORPUS_DIR
 
 
 @functools.cache
 def shared_detector() -> Detector:
     return Detector.load()
+
+
+@functools.cache
+def shared_rules_only() -> Classifier:
+    """The lexicon and the urgency rules, without the learned model."""
+    return Classifier(shared_detector(), None, UrgencyJudge.load())

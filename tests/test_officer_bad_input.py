@@ -91,10 +91,10 @@ def test_parser_reads_phone_keyboard_forms(text, expected):
         assert command.officer == "陈警官"
 
 
-def test_admin_acts_on_every_station(tmp_path, detector):
+def test_admin_acts_on_every_station(tmp_path, rules_only):
     from tests.officer_scenarios import run_with_config
 
     events = report("09:15") + say("09:16", "钱所长", "认领 1") + say("09:17", "钱所长", "待办")
-    transcript = run_with_config(tmp_path, detector, events, ('name = "钱所长"\nstation = "xiujiang"\nrole = "leader"', 'name = "钱所长"\nstation = "xiujiang"\nrole = "admin"'))
+    transcript = run_with_config(tmp_path, rules_only, events, ('name = "钱所长"\nstation = "xiujiang"\nrole = "leader"', 'name = "钱所长"\nstation = "xiujiang"\nrole = "admin"'))
     assert only(to(at(transcript, "09:16"), "钱所长"))["text"].startswith("已认领#1")
     assert only(to(at(transcript, "09:17"), "钱所长"))["text"].startswith("全部待办（共1件）")

@@ -58,8 +58,8 @@ def test_reporter_feedback_is_one_line_without_details(run_day):
     assert all(m["mentions"] == ["张大妈"] for m in group)
 
 
-def test_reporter_feedback_can_be_turned_off(tmp_path, detector):
+def test_reporter_feedback_can_be_turned_off(tmp_path, rules_only):
     events = report("09:15") + say("09:30", "李警官", "认领 1") + say("10:00", "李警官", "办结 1 已处置")
-    transcript = run_with_config(tmp_path, detector, events, ("ack_in_group = true", "ack_in_group = true\nnotify_reporter = false"))
+    transcript = run_with_config(tmp_path, rules_only, events, ("ack_in_group = true", "ack_in_group = true\nnotify_reporter = false"))
     assert len(in_room(transcript, GROUP1)) == 1  # only the acknowledgement of the report
     assert "已认领#1" in only(at(transcript, "09:30"))["text"]

@@ -1,0 +1,220 @@
+"""The whole detector: lexicon, learned model and urgency, combined.
+
+1. The lexicon (nlp/detector.py) is the first, explainable stage: what it
+   flags is `tier: "flagged"` and carries the words that fired.
+2. The learned model (nlp/model.py) catches wording no keyword list foresaw.
+   What it alone finds is `tier: "suspected"`: the case waits for an
+   officer's 核实, and the officer sees the n-grams that decided it.
+3. Urgency (nlp/urgency.py) is judged apart from both and crosses every
+   category. An urgent report is never left to the suspected tier: missing a
+   life at risk is the worst error the product can make, so an urgent signal
+   (or the model's urgency head on a report) flags on its own, and the reply
+   names every number that applies.
+
+A notice, an old or distant event or a reassurance that the lexicon
+recognised withdraws the message from all three stages.
+
+Long messages are judged whole at bounded cost: the lexicon reads them in
+overlapping windows of its `max_chars`, the model in short windows ranked by
+its cheap report head (nlp/features.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from nlp.detection import NOT_FLAGGED, Detection
+from nlp.detector import Detector
+from nlp.features import MAX_MODEL_CHARS, prepare
+from nlp.model import ModelVerdict, TextModel
+from nlp.urgency import NO_URGENCY, Urgency, UrgencyJudge, order_numbers
+
+# Lexicon rules that mean "not a live report" (nlp/scoring.py _suppressions).
+WITHDRAWING = ("notice:", "distant:", "reassurance:")
+# Overlap of the lexicon's windows on a long message, so a report that spans a
+# window boundary is also read whole.
+LEXICON_OVERLAP = 200
+# Where no signal names a number, the category decides it.
+DEFAULT_NUMBER = {"fire": "119"}
+SIGNAL_CATEGORY = {"fire": "fire", "fire_weak": "fire", "trapped": "fire", "water": "drowning", "missing": "missing"}
+SUSPECTED_SEVERITY = "normal"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Thresholds on the model's probabilities, tuned by cross-validation
+    (`pingan train --cv`) and stored in the model file."""
+
+    report: float = 0.8  # the model alone: a suspected report
+    urgent: float = 0.8  # the model's urgency head makes a report urgent...
+    urgent_report: float = 0.5  # ...when the report head is at least this sure it is one
+    weak_signal: float = 0.5  # a weak urgency signal counts on a likely report
+    lexicon_veto: float = 0.0  # below this the model overrules a lexicon flag
+    signal_veto: float = 0.0  # below this the model overrules a strong urgency signal
+    model_category: float = 1.01  # the model's category replaces the lexicon's when this sure
+    number: float = 0.5  # on an urgent report, a number head this sure adds its number
+
+    @classmethod
+    def from_thresholds(cls, thresholds: dict) -> Policy:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: float(v) for k, v in thresholds.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Evidence:
+    lexicon: Detection
+    urgency: Urgency
+    model: ModelVerdict | None
+
+
+class Classifier:
+    """`detect(text) -> Detection` over all stages; build it with `Classifier.load`."""
+
+    def __init__(self, lexicon: Detector, model: TextModel | None, urgency: UrgencyJudge, policy: Policy | None = None) -> None:
+        self.lexicon = lexicon
+        self.model = model
+        self.urgency = urgency
+        self.policy = policy or Policy.from_thresholds(model.thresholds if model else {})
+        self._window = lexicon.lexicon.max_chars
+
+    @classmethod
+    def load(
+        cls,
+        lexicon_path: Path | None = None,
+        model_path: Path | None = None,
+        urgency_path: Path | None = None,
+        rules_only: bool = False,
+    ) -> Classifier:
+        """Raises LexiconError, ModelError or UrgencyError (each one line) when a file is broken.
+
+        `rules_only` leaves the learned model out: every verdict is then
+        explained by lexicon words and urgency phrases alone.
+        """
+        urgency = UrgencyJudge.load(urgency_path)
+        model = None if rules_only else TextModel.load(model_path)
+        return cls(Detector.load(lexicon_path), model, urgency)
+
+    # --- public API -----------------------------------------------------------------
+
+    def detect(self, text: str) -> Detection:
+        """Judge one message. Pure; never raises on any `str`."""
+        if not isinstance(text, str) or not text:
+            return NOT_FLAGGED
+        try:
+            return self._detect(text[:MAX_MODEL_CHARS])
+        except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
+            return Detection(flagged=False, rules=(f"error:{type(exc).__name__}",))
+
+    def detect_lexicon(self, text: str) -> Detection:
+        """The first stage alone, over the whole message (for `pingan eval` and tests)."""
+        if len(text) <= self._window:
+            return self.lexicon.detect(text)
+        best = NOT_FLAGGED
+        withdrawn: Detection | None = None
+        step = self._window - LEXICON_OVERLAP
+        for start in range(0, len(text) - LEXICON_OVERLAP, step):
+            verdict = self.lexicon.detect(text[start : start + self._window])
+            if verdict.flagged and _rank(verdict) > _rank(best):
+                best = verdict
+            elif not verdict.flagged and withdrawn is None and _withdrawn(verdict):
+                withdrawn = verdict
+        return best if best.flagged or withdrawn is None else withdrawn
+
+    # --- combination ----------------------------------------------------------------
+
+    def evidence(self, text: str) -> Evidence:
+        """What each stage says about `text` (the model is always asked when it could matter)."""
+        lex = self.detect_lexicon(text)
+        if not lex.flagged and _withdrawn(lex):
+            return Evidence(lex, NO_URGENCY, None)
+        prepared = prepare(text)
+        urgency = self.urgency.judge(prepared)
+        model = self.model.score(prepared, prepared=True, force=lex.flagged or urgency.any) if self.model else None
+        return Evidence(lex, urgency, model)
+
+    def _detect(self, text: str) -> Detection:
+        return self.decide(self.evidence(text))
+
+    def decide(self, ev: Evidence, policy: Policy | None = None) -> Detection:
+        """Combine the stages' evidence under `policy` (default: the model's tuned thresholds)."""
+        p = policy or self.policy
+        lex, urgency, model = ev.lexicon, ev.urgency, ev.model
+        if not lex.flagged and _withdrawn(lex):
+            return lex
+        report = model.report if model is not None else (1.0 if lex.flagged else 0.0)
+        # The model may overrule the lexicon only where it is nearly sure there is
+        # no report at all (a figure of speech, a game, a joke).
+        lex_flagged = lex.flagged and (report >= p.lexicon_veto or lex.urgent and report >= p.signal_veto)
+        strong = urgency.strong and report >= p.signal_veto
+        weak = urgency.weak and (lex_flagged or report >= p.weak_signal)
+        model_urgent = model is not None and report >= p.urgent_report and model.urgent >= p.urgent
+        urgent = strong or weak or (lex_flagged and lex.urgent) or model_urgent
+        if lex_flagged:
+            if model is not None and model.category != lex.category and model.category_prob >= p.model_category:
+                lex = replace(lex, category=model.category, rules=lex.rules + (f"model:{model.category}={model.category_prob:.2f}",))
+            return self._flagged(lex, urgency if urgent else None, model, urgent, p)
+        if urgent:
+            category = model.category if model is not None else _signal_category(self.urgency, urgency)
+            base = Detection(flagged=True, category=category, severity="urgent", keywords=urgency.phrases)
+            return self._flagged(base, urgency, model, True, p)
+        if model is not None and report >= p.report:
+            return Detection(
+                flagged=True,
+                tier="suspected",
+                category=model.category,
+                severity=SUSPECTED_SEVERITY,
+                keywords=model.features,
+                rules=lex.rules + _model_rules(model),
+                score=model.report,
+            )
+        rules = lex.rules + urgency.cancelled + ((f"model:veto={report:.2f}",) if lex.flagged else ())
+        return Detection(flagged=False, keywords=lex.keywords, rules=rules, score=lex.score)
+
+    def _flagged(self, lex: Detection, urgency: Urgency | None, model: ModelVerdict | None, urgent: bool, p: Policy) -> Detection:
+        rules = list(lex.rules)
+        keywords = list(lex.keywords)
+        numbers: list[str] = []
+        if urgent:
+            if urgency is not None and urgency.numbers:
+                numbers.extend(urgency.numbers)
+                rules.extend(f"urgent:{x}" for x in urgency.phrases)
+                keywords.extend(x for x in urgency.phrases if x not in keywords)
+            if lex.emergency_number:
+                numbers.append(lex.emergency_number)
+            if model is not None:
+                # Naming one number too many costs a resident a second; one too few, a life.
+                numbers.extend(model.numbers(p.number))
+                if model.urgent >= p.urgent:
+                    rules.append(f"model:urgent={model.urgent:.2f}")
+            if not numbers:
+                numbers.append(DEFAULT_NUMBER.get(lex.category or "", "110"))
+        return Detection(
+            flagged=True,
+            tier="flagged",
+            category=lex.category,
+            severity="urgent" if urgent else lex.severity,
+            keywords=tuple(keywords),
+            rules=tuple(rules),
+            emergency_number=lex.emergency_number,
+            score=lex.score,
+            numbers=order_numbers(numbers),
+        )
+
+
+def _rank(d: Detection) -> tuple[bool, float]:
+    return (d.urgent, d.score) if d.flagged else (False, -1.0)
+
+
+def _withdrawn(d: Detection) -> bool:
+    return any(r.startswith(WITHDRAWING) for r in d.rules)
+
+
+def _model_rules(model: ModelVerdict) -> tuple[str, ...]:
+    return (f"model:report={model.report:.2f}", f"model:{model.category}={model.category_prob:.2f}")
+
+
+def _signal_category(judge: UrgencyJudge, urgency: Urgency) -> str:
+    for signal in judge.signals:
+        if any(p in urgency.phrases for g in signal.groups for p in g):
+            return SIGNAL_CATEGORY.get(signal.name, "security")
+    return "security"

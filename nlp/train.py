@@ -1,0 +1,188 @@
+"""Fit the learned stage (`pingan train`): linear heads on character n-grams.
+
+Needs scikit-learn (`pip install -e '.[train]'`); the bot itself only reads
+the weights (nlp/model.py). Deterministic: rows are taken in file order, the
+vocabulary is sorted, the solver (lbfgs) has no randomness, and weights are
+stored rounded to float32 — the same corpus gives a byte-identical file.
+
+How long messages are learned: the bot judges a long message window by
+window (nlp/features.py), so a long negative becomes one negative per window,
+and a long report becomes its one window that the first-pass report head
+finds most report-like (the rest of a rambling message is chatter, and
+labelling it "report" would teach the model that chatter is a report).
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from nlp.corpus import Example
+from nlp.features import WINDOW, grams, prepare, windows
+from nlp.model import CATEGORY_IDS, HEADS, NUMBERS
+
+MIN_DF = 2  # an n-gram seen in one message only is noise, not a feature
+DEFAULTS = {
+    "report_c": 10.0,
+    "category_c": 10.0,
+    "urgent_c": 10.0,
+    "number_c": 10.0,
+    # Hard negatives (written to look like reports) count more than plain chat.
+    "hard_negative_weight": 2.0,
+}
+# Decision thresholds (nlp.classifier.Policy), chosen on leave-one-batch-out
+# cross-validation evidence of the whole method (see README "Detector"):
+# urgency is favoured over calm because a missed life at risk is the worst error.
+THRESHOLDS = {
+    "report": 0.9,
+    "urgent": 0.3,
+    "urgent_report": 0.5,
+    "weak_signal": 0.6,
+    "lexicon_veto": 0.6,
+    "signal_veto": 0.3,
+    "model_category": 0.6,
+    "number": 0.2,
+}
+
+
+@dataclass(frozen=True)
+class Sample:
+    text: str  # prepared, at most one window long (except short-enough reports)
+    label: str
+    urgent: tuple[str, ...] | None
+    hard: bool  # a written hard negative (not plain chat)
+
+
+def _require_sklearn():
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:  # pragma: no cover - exercised by hand
+        raise SystemExit("pingan train 需要 scikit-learn：pip install -e '.[train]'") from None
+    return LogisticRegression
+
+
+def samples(rows: Iterable[Example], real_chat_batch: str = "lccc_chat") -> list[Sample]:
+    out: list[Sample] = []
+    for row in rows:
+        text = prepare(row.text)
+        if not text:
+            continue
+        hard = row.batch != real_chat_batch
+        if len(text) <= WINDOW or row.positive:
+            out.append(Sample(text, row.label, row.urgent, hard))
+        else:
+            out.extend(Sample(text[s:e], "none", (), hard) for s, e in windows(len(text)))
+    return out
+
+
+class Vectorizer:
+    def __init__(self, texts: list[str]) -> None:
+        df: Counter[str] = Counter()
+        for text in texts:
+            df.update(set(grams(text)))
+        self.vocabulary = sorted(g for g, n in df.items() if n >= MIN_DF)
+        self.index = {g: i for i, g in enumerate(self.vocabulary)}
+
+    def matrix(self, texts: list[str]):
+        """Binary n-gram features scaled to unit length (see nlp/model.py)."""
+        from scipy.sparse import csr_matrix
+
+        indptr = [0]
+        indices: list[int] = []
+        data: list[float] = []
+        for text in texts:
+            present = sorted({i for i in map(self.index.get, grams(text)) if i is not None})
+            value = 1.0 / math.sqrt(len(present)) if present else 0.0
+            indices.extend(present)
+            data.extend([value] * len(present))
+            indptr.append(len(indices))
+        return csr_matrix((data, indices, indptr), shape=(len(texts), len(self.vocabulary)), dtype=np.float64)
+
+
+def _best_windows(rows: list[Sample], vec: Vectorizer, coef: np.ndarray) -> list[Sample]:
+    """Cut long reports down to the window the first-pass report head likes best."""
+    out = []
+    for s in rows:
+        if len(s.text) <= WINDOW or s.label == "none":
+            out.append(s)
+            continue
+        spans = windows(len(s.text))
+        scores = list(vec.matrix([s.text[a:b] for a, b in spans]).dot(coef))
+        a, b = spans[int(np.argmax(scores))]
+        out.append(Sample(s.text[a:b], s.label, s.urgent, s.hard))
+    return out
+
+
+NEVER = -20.0  # the bias of a head with nothing to learn from: it never says yes
+
+
+def binary_head(vec: Vectorizer, items: list[Sample], y: list[bool], **kwargs) -> tuple[np.ndarray, float]:
+    """One logistic head; a corpus with no example of one side gives a head that says no."""
+    if len(set(y)) < 2:
+        return np.zeros(len(vec.vocabulary)), NEVER if not any(y) else -NEVER
+    LogisticRegression = _require_sklearn()
+    head = LogisticRegression(max_iter=3000, **kwargs)
+    head.fit(vec.matrix([s.text for s in items]), y)
+    return head.coef_[0], float(head.intercept_[0])
+
+
+def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np.ndarray, np.ndarray, dict]:
+    """Train every head; returns (vocabulary, weights, biases, header) for write_model."""
+    LogisticRegression = _require_sklearn()
+    opt = {**DEFAULTS, **(options or {})}
+    data = samples(rows)
+    vec = Vectorizer([s.text for s in data])
+
+    def report_head(items: list[Sample]):
+        X = vec.matrix([s.text for s in items])
+        y = np.array([s.label != "none" for s in items], dtype=int)
+        w = np.array([1.0 if s.label != "none" or not s.hard else opt["hard_negative_weight"] for s in items])
+        model = LogisticRegression(C=opt["report_c"], max_iter=3000, class_weight="balanced")
+        model.fit(X, y, sample_weight=w)
+        return model
+
+    first = report_head(data)
+    data = _best_windows(data, vec, first.coef_[0])
+    report = report_head(data)
+
+    positives = [s for s in data if s.label != "none"]
+    X_pos = vec.matrix([s.text for s in positives])
+    category = LogisticRegression(C=opt["category_c"], max_iter=3000)
+    category.fit(X_pos, [CATEGORY_IDS.index(s.label) for s in positives])
+    cat_coef = np.zeros((len(vec.vocabulary), len(CATEGORY_IDS)))
+    cat_bias = np.zeros(len(CATEGORY_IDS))
+    for j, cls in enumerate(category.classes_):
+        cat_coef[:, cls] = category.coef_[j]
+        cat_bias[cls] = category.intercept_[j]
+
+    # Urgency: reports with a known answer and the written hard negatives
+    # (which borrow the dramatic words: 笑到窒息, 血条没了).
+    known = [s for s in data if s.urgent is not None and (s.label != "none" or s.hard)]
+    urgent_coef, urgent_bias = binary_head(
+        vec, known, [bool(s.urgent) for s in known], C=opt["urgent_c"], class_weight="balanced"
+    )
+    urgent_rows = [s for s in known if s.urgent]
+    number_coefs, number_biases = [], []
+    for number in NUMBERS:
+        coef, bias = binary_head(vec, urgent_rows, [number in (s.urgent or ()) for s in urgent_rows], C=opt["number_c"])
+        number_coefs.append(coef)
+        number_biases.append(bias)
+
+    weights = np.column_stack([report.coef_[0], cat_coef, urgent_coef, *number_coefs]).astype(np.float32)
+    biases = np.array([report.intercept_[0], *cat_bias, urgent_bias, *number_biases], dtype=np.float32)
+    assert weights.shape[1] == len(HEADS)
+    # Every feature stays, even one with tiny weights: it still counts in a
+    # message's length normalisation, which the bot must compute the same way.
+    vocabulary = vec.vocabulary
+    header = {
+        "format": 1,
+        "thresholds": {name: float(opt.get(f"{name}_threshold", value)) for name, value in THRESHOLDS.items()},
+        "options": {k: opt[k] for k in sorted(DEFAULTS)},
+        "trained_on": dict(sorted(Counter(r.batch for r in rows).items())),
+        "samples": len(data),
+        "vocabulary": len(vocabulary),
+    }
+    return vocabulary, weights, biases, header

@@ -1,0 +1,147 @@
+"""Is a life at risk now? A judgement of its own, across all categories.
+
+The category says who handles a report; urgency says whether the reply must
+name 110/119/120 at once. A stabbing is a dispute and needs 110 and 120; a
+gas smell in a kitchen is a fire hazard and needs 119. Signals are phrases in
+nlp/data/urgency.toml (data, not code), matched as substrings by one
+Aho-Corasick pass, so typos around them do not hide them and the cost stays
+linear in the message length.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import ahocorasick_rs
+
+from nlp.normalize import normalize
+
+DEFAULT_URGENCY_PATH = Path(__file__).resolve().parent / "data" / "urgency.toml"
+NUMBER_ORDER = ("110", "119", "120")
+# A fiction or old-news context cancels a signal only this close to it, so a
+# long message that mentions last year's fire can still report today's.
+CONTEXT_REACH = 40
+
+
+class UrgencyError(ValueError):
+    """A broken urgency file; str() is one line naming the file and the key."""
+
+
+@dataclass(frozen=True)
+class Signal:
+    name: str
+    numbers: tuple[str, ...]
+    strong: bool
+    groups: tuple[tuple[str, ...], ...]  # one phrase of every group must occur
+
+
+@dataclass(frozen=True)
+class Urgency:
+    """The signals found in one message, after negations and contexts."""
+
+    strong: bool  # urgent on its own
+    weak: bool  # urgent if the message is a report anyway
+    numbers: tuple[str, ...]
+    phrases: tuple[str, ...]
+    cancelled: tuple[str, ...] = ()  # "negation:没有→流血", "context:那集→跳楼"
+
+    @property
+    def any(self) -> bool:
+        return self.strong or self.weak
+
+
+NO_URGENCY = Urgency(False, False, (), ())
+
+
+def order_numbers(numbers) -> tuple[str, ...]:
+    return tuple(n for n in NUMBER_ORDER if n in set(numbers))
+
+
+class UrgencyJudge:
+    def __init__(self, signals: list[Signal], negations: list[str], negation_reach: int, contexts: list[str]) -> None:
+        self.signals = signals
+        self._negations = tuple(negations)
+        self._reach = negation_reach
+        self._contexts = tuple(contexts)
+        phrases: list[str] = []
+        self._owner: list[tuple[int, int]] = []  # pattern → (signal, group)
+        for s_idx, signal in enumerate(signals):
+            for g_idx, group in enumerate(signal.groups):
+                for phrase in group:
+                    phrases.append(phrase)
+                    self._owner.append((s_idx, g_idx))
+        self._phrases = phrases
+        self._find = ahocorasick_rs.AhoCorasick(phrases).find_matches_as_indexes
+        self._find_context = ahocorasick_rs.AhoCorasick(list(contexts)).find_matches_as_indexes if contexts else None
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> UrgencyJudge:
+        path = path or DEFAULT_URGENCY_PATH
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise UrgencyError(f"{path}: 无法读取（{exc.strerror or exc}）") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise UrgencyError(f"{path}: 不是有效的 TOML（{exc}）") from None
+        signals: list[Signal] = []
+        for i, raw in enumerate(data.get("signal", [])):
+            where = f"signal[{i}]"
+            numbers = raw.get("numbers", [])
+            if not numbers or not set(numbers) <= set(NUMBER_ORDER):
+                raise UrgencyError(f"{path}: {where}.numbers: 应为 110/119/120 中的一个或几个")
+            if "phrases" in raw:
+                groups = [raw["phrases"]]
+            elif "all" in raw:
+                groups = raw["all"]
+            else:
+                raise UrgencyError(f"{path}: {where}: 需要 phrases 或 all")
+            if not groups or not all(isinstance(g, list) and g and all(isinstance(p, str) and p for p in g) for g in groups):
+                raise UrgencyError(f"{path}: {where}: 短语应为非空字符串列表")
+            norm = tuple(tuple(normalize(p) for p in g) for g in groups)
+            signals.append(Signal(str(raw.get("name", where)), order_numbers(numbers), bool(raw.get("strong", False)), norm))
+        negations = [normalize(w) for w in data.get("negations", [])]
+        contexts = [normalize(w) for w in data.get("contexts", [])]
+        return cls(signals, negations, int(data.get("negation_reach", 4)), contexts)
+
+    def judge(self, text: str) -> Urgency:
+        """Signals in normalised `text` (see nlp.features.prepare)."""
+        matches = self._find(text, overlapping=True)
+        if not matches:
+            return NO_URGENCY
+        contexts = self._find_context(text, overlapping=True) if self._find_context else []
+        found: dict[int, dict[int, list[str]]] = {}
+        cancelled: list[str] = []
+        for pattern, start, end in matches:
+            phrase = self._phrases[pattern]
+            before = text[max(0, start - self._reach) : start]
+            negation = next((n for n in self._negations if n in before), None)
+            if negation is not None:
+                cancelled.append(f"negation:{negation}→{phrase}")
+                continue
+            context = next(
+                (self._contexts[c] for c, cs, ce in contexts if cs - CONTEXT_REACH <= start and ce <= end + CONTEXT_REACH),
+                None,
+            )
+            if context is not None:
+                cancelled.append(f"context:{context}→{phrase}")
+                continue
+            s_idx, g_idx = self._owner[pattern]
+            found.setdefault(s_idx, {}).setdefault(g_idx, []).append(phrase)
+        strong = weak = False
+        numbers: set[str] = set()
+        phrases: list[str] = []
+        for s_idx, groups in found.items():
+            signal = self.signals[s_idx]
+            if len(groups) < len(signal.groups):
+                continue
+            if signal.strong:
+                strong = True
+            else:
+                weak = True
+            numbers.update(signal.numbers)
+            for g in sorted(groups):
+                phrases.extend(p for p in groups[g] if p not in phrases)
+        if not (strong or weak):
+            return Urgency(False, False, (), (), tuple(dict.fromkeys(cancelled)))
+        return Urgency(strong, weak, order_numbers(numbers), tuple(phrases), tuple(dict.fromkeys(cancelled)))

@@ -1,0 +1,95 @@
+"""The learned second stage: training is deterministic, the file is small and
+checked, and the whole detector reads long messages whole."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from nlp.corpus import CorpusError, held_out, load_corpus, read_batch, training_rows
+from nlp.model import DEFAULT_MODEL_PATH, ModelError, TextModel
+
+FILLER = "今天天气还可以，下午去菜市场买了点青菜和豆腐，回来路上碰到老同学聊了几句家常。"
+
+
+def test_pingan_train_twice_gives_byte_identical_files(tmp_path) -> None:
+    first, second = tmp_path / "a.bin", tmp_path / "b.bin"
+    for out in (first, second):
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "train", "--out", str(out)], capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, done.stderr
+        assert "已训练" in done.stdout
+    assert first.read_bytes() == second.read_bytes()
+    # The file trained from the repository's data is usable as it stands.
+    model = TextModel.load(first)
+    assert model.score("桥下面有个孩子在水里扑腾") is not None
+
+
+def test_the_shipped_model_is_small_and_loads() -> None:
+    assert DEFAULT_MODEL_PATH.stat().st_size <= 20 * 1024 * 1024
+    model = TextModel.load()
+    assert set(model.header["trained_on"]) >= {"group_messages", "lccc_chat"}
+
+
+def test_a_damaged_model_file_is_one_line_naming_it(tmp_path) -> None:
+    bad = tmp_path / "model.bin"
+    bad.write_bytes(DEFAULT_MODEL_PATH.read_bytes()[:5000])
+    with pytest.raises(ModelError) as err:
+        TextModel.load(bad)
+    assert str(bad) in str(err.value) and "\n" not in str(err.value)
+    result = CliRunner().invoke(main, ["classify", "--model", str(bad)], input="着火了\n")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_classify_prints_the_tier(classifier, monkeypatch) -> None:
+    import nlp.cli
+
+    monkeypatch.setattr(nlp.cli, "load_detector", lambda *a: classifier)
+    lines = "楼下两个人吵起来了，快打架了\n今天天气不错\n\n"
+    out = [json.loads(x) for x in CliRunner().invoke(main, ["classify"], input=lines).output.splitlines()]
+    assert [o["tier"] for o in out] == ["flagged", None, None]
+    assert out[0]["category"] == "dispute" and out[1]["flagged"] is False
+
+
+def test_a_report_in_the_middle_of_a_long_message_is_found(classifier) -> None:
+    """Character 50,000 of 100,000: both stages read the whole message."""
+    padding = (FILLER * 2000)[:50_000]
+    text = padding + "刚才三栋楼下有人拿刀砍人了！" + padding
+    result = classifier.detect(text)
+    assert result.flagged and result.urgent and "110" in result.numbers
+
+
+def test_a_report_at_the_end_of_a_long_message_is_found(classifier) -> None:
+    text = (FILLER * 200) + "对了，刚才看到北门那边浓烟滚滚，好像是着火了"
+    result = classifier.detect(text)
+    assert result.flagged and result.category == "fire" and "119" in result.numbers
+
+
+def test_a_long_harmless_message_is_not_flagged(classifier) -> None:
+    assert not classifier.detect(FILLER * 3000).flagged
+
+
+def test_the_corpus_keeps_every_batch_origin_and_the_held_out_chat() -> None:
+    rows = load_corpus()
+    assert all(r.batch and r.source for r in rows)
+    chat = [r for r in rows if r.batch == "lccc_chat"]
+    kept = training_rows(rows)
+    assert len(rows) - len(kept) == sum(held_out(r.text) for r in chat) > 0
+    assert not any(r.batch == "lccc_chat" and held_out(r.text) for r in kept)
+    reports = [r for r in rows if r.positive]
+    assert len({r.label for r in reports}) == 8
+
+
+def test_a_bad_corpus_file_is_one_line(tmp_path) -> None:
+    bad = tmp_path / "x01.tsv"
+    bad.write_text("text\tlabel\tsource\turgent\n有人着火\tfire\tx:1\t999\n", encoding="utf-8")
+    with pytest.raises(CorpusError) as err:
+        read_batch(bad)
+    assert "x01.tsv:2" in str(err.value)
+    result = CliRunner().invoke(main, ["train", "--corpus", str(tmp_path), "--out", str(tmp_path / "m.bin")])
+    assert result.exit_code == 2 and "训练数据错误" in result.output

@@ -1,0 +1,100 @@
+"""Urgency apart from category: each sign of a life at risk, and the numbers it calls for.
+
+Every message here is one that the lexicon alone (the first stage, as the bot
+had it before urgency was judged on its own) does not make urgent with all the
+right numbers; `test_the_lexicon_alone_misses_them` shows it, so each case
+fails if the urgency judgement (its phrases and the model's urgency head) is
+taken away.
+"""
+from __future__ import annotations
+
+import pytest
+
+from nlp.classifier import Classifier
+from nlp.urgency import UrgencyJudge
+
+# (message, the numbers the first reply must name)
+SIGNALS = [
+    ("他流血了，止不住", ("120",)),  # bleeding
+    ("老人在小区门口突然倒地，叫不醒了", ("120",)),  # unconscious
+    ("我爸刚才一直在抽，嘴里吐白沫", ("120",)),  # seizure
+    ("厨房液化气罐漏气了，满屋子都是味道", ("119",)),  # gas
+    ("厨房起火了，我妈手上烫伤了一大片", ("119", "120")),  # fire and an injury
+    ("电梯卡住了，里面关着一个老人出不来", ("119",)),  # trapped
+    ("桥下面有个孩子在水里扑腾", ("110",)),  # in the water
+    ("我被人跟踪了，他一直跟着我走", ("110",)),  # followed
+    ("有个男的把一个小孩拽上车开走了", ("110",)),  # taken
+    ("18栋楼顶坐着个人，说不想活了", ("110", "120")),  # about to jump
+    ("他被捅了一刀，地上都是血", ("110", "120")),  # a stabbing: police and ambulance
+    ("厨房里一股很重的煤气味，我婆婆晕倒在地上", ("119", "120")),  # gas and unconscious
+]
+
+NOT_URGENT = [
+    "刚才那集男主跳楼了，编剧是不是疯了",  # fiction
+    "去年那场火灾的赔偿款下来了",  # old news
+    "没有人流血，就是吵了几句",  # negated
+    "这天热得我整个人要着火了",  # figurative (a phrase that is not a signal)
+    "救命啊这题太难了 笑死",  # joke
+]
+
+
+@pytest.mark.parametrize(("text", "numbers"), SIGNALS)
+def test_each_signal_makes_the_report_urgent_with_its_numbers(classifier: Classifier, text: str, numbers) -> None:
+    result = classifier.detect(text)
+    assert result.flagged and result.tier == "flagged", result
+    assert result.severity == "urgent", result.rules
+    assert set(numbers) <= set(result.numbers), (result.numbers, result.rules)
+
+
+@pytest.mark.parametrize(("text", "numbers"), SIGNALS)
+def test_the_lexicon_alone_misses_them(classifier: Classifier, text: str, numbers) -> None:
+    """The first stage alone (no urgency phrases, no model): not urgent, or a number short."""
+    lexicon_only = Classifier(classifier.lexicon, None, UrgencyJudge([], [], 4, []))
+    result = lexicon_only.detect(text)
+    assert not (result.urgent and set(numbers) <= set(result.numbers))
+
+
+@pytest.mark.parametrize(("text", "numbers"), SIGNALS)
+def test_the_urgency_rules_alone_catch_them(rules_only: Classifier, text: str, numbers) -> None:
+    """Without the learned model: the urgency phrases are a floor of their own."""
+    result = rules_only.detect(text)
+    assert result.urgent and set(numbers) <= set(result.numbers), (result.numbers, result.rules)
+
+
+@pytest.mark.parametrize("text", NOT_URGENT)
+def test_fiction_old_news_negation_and_jokes_are_not_urgent(classifier: Classifier, text: str) -> None:
+    assert not classifier.detect(text).urgent
+
+
+def test_urgent_signals_are_never_left_to_the_suspected_tier(classifier: Classifier) -> None:
+    for text, _ in SIGNALS:
+        assert classifier.detect(text).tier != "suspected"
+
+
+def test_a_stabbing_is_a_dispute_or_security_report_that_calls_for_120_too(classifier: Classifier) -> None:
+    result = classifier.detect("楼下两个人打架，一个被捅伤了")
+    assert result.urgent and {"110", "120"} <= set(result.numbers)
+
+
+def test_the_judge_reports_what_cancelled_a_signal() -> None:
+    judge = UrgencyJudge.load()
+    assert not judge.judge("没有人流血").any
+    assert any(r.startswith("negation:") for r in judge.judge("没有人流血").cancelled)
+    assert any(r.startswith("context:") for r in judge.judge("电视剧里他跳楼了").cancelled)
+
+
+def test_a_broken_urgency_file_is_one_line_naming_it(tmp_path) -> None:
+    from nlp.urgency import UrgencyError
+
+    path = tmp_path / "urgency.toml"
+    path.write_text('[[signal]]\nname = "x"\nnumbers = ["999"]\nphrases = ["着火"]\n', encoding="utf-8")
+    with pytest.raises(UrgencyError) as err:
+        UrgencyJudge.load(path)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_odd_input_never_raises(classifier: Classifier) -> None:
+    for text in ["", " ", "\x00\x07", "\ud800", "🔥" * 1000, "着火" * 50_000]:
+        result = classifier.detect(text)
+        assert not any(r.startswith("error:") for r in result.rules), (text[:10], result.rules)
+    assert classifier.detect("着火了" * 50_000).urgent  # a long one is still read
