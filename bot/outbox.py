@@ -3,14 +3,19 @@
 Every outgoing message is written to the `outbox` table before it is handed to the
 transport and marked sent afterwards, so a crash between the two sends it on the next
 start instead of losing it; a message `key` is unique, so a job that runs twice (a
-restart mid-reminder) queues its message once. Urgent messages (110/119/120 replies)
-go before everything else.
+restart mid-reminder) queues its message once.
+
+Urgent messages (110/119/120 replies) have a lane of their own: they go before
+everything else, the rate limits never hold them back (they are rare, and a fire
+report cannot wait for the minute's quota), a drain pass in progress stops to let
+them through, and when the database cannot be written they are sent from memory.
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,7 +25,7 @@ from bot.clock import Clock
 from bot.events import Outgoing
 from bot.rate_limit import RateLimiter
 from bot.transports.base import Transport, TransportError, UndeliverableError
-from storage.db import Database
+from storage.db import Database, is_storage_failure
 
 log = logging.getLogger(__name__)
 # After a failed send, wait 5 s, then twice as long each time, at most 10 minutes; give
@@ -30,6 +35,11 @@ MAX_RETRY = timedelta(minutes=10)
 MAX_ATTEMPTS = 24
 # While the transport is offline the live loop only looks, this often, whether it is back.
 OFFLINE_CHECK_SECONDS = 0.5
+# Urgent replies that could not be written wait in memory; they are rare, so a bound
+# this size is never reached unless something floods the bot, and then the oldest win.
+MEMORY_LANE_LIMIT = 500
+# After a storage error in the live loop, try again this soon.
+STORAGE_RETRY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -40,8 +50,9 @@ class QueuedMessage:
     message: Outgoing
 
 
-def _enqueue(db: sqlite_utils.Database, msg: Outgoing, now: datetime) -> bool:
-    """Insert unless a message with the same key exists; True when inserted."""
+def _enqueue(db: sqlite_utils.Database, msg: Outgoing, now: datetime, sent_at: datetime | None = None) -> bool:
+    """Insert unless a message with the same key exists; True when inserted. With
+    `sent_at`, the row records a message already sent (from the memory lane)."""
     if msg.key is not None and list(db.query("select 1 from outbox where key = ?", [msg.key])):
         return False
     row_id = db["outbox"].insert(
@@ -55,6 +66,7 @@ def _enqueue(db: sqlite_utils.Database, msg: Outgoing, now: datetime) -> bool:
             "file": msg.file,
             "urgent": int(msg.urgent),
             "attempts": 0,
+            "sent_at": None if sent_at is None else sent_at.isoformat(),
         }
     ).last_pk
     if msg.key is None:
@@ -94,20 +106,52 @@ class Outbox:
         self.clock = clock
         self.limiter = limiter or RateLimiter.unlimited()
         self._wakeup = asyncio.Event()
+        # Urgent messages the database would not take: sent from here.
+        self._memory: deque[Outgoing] = deque()
+        # Sent from memory, not yet recorded in the table (written once it works again).
+        self._unrecorded: list[tuple[Outgoing, datetime]] = []
+        # Set by put() when an urgent message arrives: a drain pass restarts for it.
+        self._urgent_arrived = False
 
     async def put(self, msg: Outgoing) -> bool:
-        """Queue a message durably; False when its key was queued before."""
+        """Queue a message durably; False when its key was queued before.
+
+        An urgent message the database cannot take is kept in memory and sent anyway
+        (a 119 reply must not wait for disk space); any other write failure raises,
+        so the caller keeps the work that produced the message."""
         now = self.clock.now()
-        added = await self.db.write(lambda db: _enqueue(db, msg, now))
+        try:
+            added = await self.db.write(lambda db: _enqueue(db, msg, now), tracked=False)
+        except Exception as exc:
+            if not (msg.urgent and is_storage_failure(exc)):
+                raise
+            if len(self._memory) >= MEMORY_LANE_LIMIT:
+                log.error("数据库无法写入，内存中的紧急消息已达 %d 条上限，此条未能排队", MEMORY_LANE_LIMIT)
+                raise
+            log.error("数据库无法写入（%s）：紧急消息改由内存直接发送", exc)
+            self._memory.append(msg)
+            added = True
         if added:
+            if msg.urgent:
+                self._urgent_arrived = True
             self._wakeup.set()
         return added
+
+    @property
+    def memory_count(self) -> int:
+        """Urgent messages waiting in memory because the database would not take them."""
+        return len(self._memory)
 
     async def drain(self) -> datetime | None:
         """Send everything queued that the rate limits allow now, urgent first and in
         order per room; stop at the first transport failure (the rest stays queued).
         Returns when the next held-back message may go, or None if nothing waits."""
         while True:
+            memory_retry = await self._send_from_memory()
+            if memory_retry is not None:
+                return memory_retry  # the transport failed: nothing else would go either
+            await self._record_memory_sends()
+            self._urgent_arrived = False
             pending = await self.db.read(_pending)
             if not pending:
                 return None
@@ -115,9 +159,14 @@ class Outbox:
             blocked: set[str] = set()
             next_ready: datetime | None = None
             sent_any = False
+            interrupted = False
             for item in pending:
+                if self._urgent_arrived and not item.message.urgent:
+                    interrupted = True  # an urgent reply was queued meanwhile: it goes next
+                    break
                 target = _target(item.message)
-                ready = self.limiter.ready_at(target, now)
+                # Urgent replies are rare and cannot wait: the limits do not apply to them.
+                ready = now if item.message.urgent else self.limiter.ready_at(target, now)
                 if item.retry_at is not None:
                     ready = max(ready, item.retry_at)
                 if target in blocked or ready > now:
@@ -144,30 +193,75 @@ class Outbox:
                     await self._give_up(item, exc)
                     continue
                 now = self.clock.now()
-                if self.limiter.record(target, now):
-                    log.warning("今日已发送 %d 条消息，接近每日上限 %d 条：微信可能限制或封禁账号", self.limiter.sent_today, self.limiter.daily_cap)
-                await self.db.write(lambda db, i=item.id, at=now.isoformat(): db["outbox"].update(i, {"sent_at": at}))
+                self._count_send(target, now)
+                await self.db.write(lambda db, i=item.id, at=now.isoformat(): db["outbox"].update(i, {"sent_at": at}), tracked=False)
                 sent_any = True
+            if interrupted:
+                continue
             if not sent_any or next_ready is not None:
                 return next_ready
+
+    def _count_send(self, target: str, now: datetime) -> None:
+        if self.limiter.record(target, now):
+            log.warning("今日已发送 %d 条消息，接近每日上限 %d 条：微信可能限制或封禁账号", self.limiter.sent_today, self.limiter.daily_cap)
+
+    async def _send_from_memory(self) -> datetime | None:
+        """Send the urgent messages held in memory, oldest first. Returns when to try
+        again if the transport failed, else None."""
+        while self._memory:
+            msg = self._memory[0]
+            try:
+                await self.transport.send(msg)
+            except UndeliverableError as exc:
+                log.error("紧急消息无法送达，已放弃：%s", exc)
+            except TransportError as exc:
+                log.warning("紧急消息发送失败，%s 秒后重试：%s", FIRST_RETRY.total_seconds(), exc)
+                return self.clock.now() + FIRST_RETRY
+            except Exception:  # noqa: BLE001 - one bad message must not stop the lane
+                log.exception("紧急消息发送出错，已放弃")
+            else:
+                now = self.clock.now()
+                self._count_send(_target(msg), now)
+                self._unrecorded.append((msg, now))
+            self._memory.popleft()
+        return None
+
+    async def _record_memory_sends(self) -> None:
+        """Write what was sent from memory into the table once the database takes writes
+        again, so the table stays the record of everything sent."""
+        if not self._unrecorded:
+            return
+        done = list(self._unrecorded)
+
+        def record(db: sqlite_utils.Database) -> None:
+            for msg, at in done:
+                _enqueue(db, msg, at, sent_at=at)
+
+        try:
+            await self.db.write(record, tracked=False)
+        except Exception as exc:
+            if not is_storage_failure(exc):
+                raise
+            return  # still failing: try again on the next drain
+        del self._unrecorded[: len(done)]
 
     async def pending_count(self) -> int:
         return await self.db.read(lambda db: db.execute("select count(*) from outbox where sent_at is null and failed is null").fetchone()[0])
 
     async def _give_up(self, item: QueuedMessage, exc: Exception) -> None:
         log.error("消息 %s 无法送达，已放弃：%s", item.message.key, exc)
-        await self.db.write(lambda db: db["outbox"].update(item.id, {"failed": str(exc) or type(exc).__name__}))
+        await self.db.write(lambda db: db["outbox"].update(item.id, {"failed": str(exc) or type(exc).__name__}), tracked=False)
 
     async def _failed(self, item: QueuedMessage, exc: Exception, now: datetime) -> datetime | None:
         """Record a failed attempt; returns when to try again, or None after giving up."""
         attempts = item.attempts + 1
         if attempts >= MAX_ATTEMPTS:
-            await self.db.write(lambda db: db["outbox"].update(item.id, {"attempts": attempts}))
+            await self.db.write(lambda db: db["outbox"].update(item.id, {"attempts": attempts}), tracked=False)
             await self._give_up(item, exc)
             return None
         retry_at = now + min(FIRST_RETRY * 2 ** (attempts - 1), MAX_RETRY)
         log.warning("消息 %s 发送失败（第%d次），%s 重试：%s", item.message.key, attempts, retry_at.strftime("%H:%M:%S"), exc)
-        await self.db.write(lambda db: db["outbox"].update(item.id, {"attempts": attempts, "retry_at": retry_at.isoformat()}))
+        await self.db.write(lambda db: db["outbox"].update(item.id, {"attempts": attempts, "retry_at": retry_at.isoformat()}), tracked=False)
         return retry_at
 
     async def run_forever(self) -> None:
@@ -182,7 +276,15 @@ class Outbox:
             if self.transport.state != "online":
                 await asyncio.sleep(OFFLINE_CHECK_SECONDS)
                 continue
-            next_ready = await self.drain()
+            try:
+                next_ready = await self.drain()
+            except Exception as exc:
+                if not is_storage_failure(exc):
+                    raise
+                # The database failed under the loop (disk full, I/O error): what is
+                # queued stays queued; the pipeline reports the failure to /healthz.
+                log.error("发件箱读写数据库失败，%g 秒后重试：%s", STORAGE_RETRY_SECONDS, exc)
+                next_ready = self.clock.now() + timedelta(seconds=STORAGE_RETRY_SECONDS)
             timeout = 60.0 if next_ready is None else max(0.05, (next_ready - self.clock.now()).total_seconds())
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout)

@@ -9,17 +9,54 @@ Callers pass plain functions that take a `sqlite_utils.Database`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 import sqlite_utils
 
 from storage.migrations import apply_migrations
 
 T = TypeVar("T")
+
+
+class WriteTally:
+    """How many writes succeeded while handling one piece of work (see `track_writes`)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+# The tally of the work being handled in this asyncio task, if anyone is counting.
+_TALLY: ContextVar[WriteTally | None] = ContextVar("pingan_write_tally", default=None)
+
+
+@contextlib.contextmanager
+def track_writes() -> Iterator[WriteTally]:
+    """Count the tracked writes made inside the block (in this task and what it awaits).
+
+    The pipeline uses it to tell "nothing of this message was stored" (safe to retry
+    whole) from "half of it was" (a retry would open a second case)."""
+    tally = WriteTally()
+    token = _TALLY.set(tally)
+    try:
+        yield tally
+    finally:
+        _TALLY.reset(token)
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    """True when a write failed because of the database or its disk (full, I/O error,
+    read-only, locked too long, damaged), not because of the data: retrying later can
+    succeed, so the work is kept instead of dropped. Constraint violations and misuse
+    are bugs that a retry would only repeat."""
+    if isinstance(exc, (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError, sqlite3.DataError)):
+        return False
+    return isinstance(exc, sqlite3.DatabaseError)
 
 
 class Database:
@@ -52,9 +89,16 @@ class Database:
 
         return await self._run(self._writer, setup, transaction=False)
 
-    async def write(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
-        """Run `fn` in the writer thread inside one transaction."""
-        return await self._run(self._writer, fn, transaction=True)
+    async def write(self, fn: Callable[[sqlite_utils.Database], T], *, tracked: bool = True) -> T:
+        """Run `fn` in the writer thread inside one transaction.
+
+        `tracked=False` for bookkeeping writes (the outbox) that a retry of the work
+        may repeat harmlessly; see `track_writes`."""
+        result = await self._run(self._writer, fn, transaction=True)
+        tally = _TALLY.get()
+        if tracked and tally is not None:
+            tally.count += 1
+        return result
 
     async def read(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
         return await self._run(self._reader, fn, transaction=False)
