@@ -24,6 +24,11 @@ from storage.migrations import apply_migrations
 T = TypeVar("T")
 
 
+class DatabaseProblem(Exception):
+    """The database cannot be used at all (damaged, not SQLite, cannot be opened).
+    The message is one line naming the file, fit to print to an operator as is."""
+
+
 class WriteTally:
     """How many writes succeeded while handling one piece of work (see `track_writes`)."""
 
@@ -65,6 +70,10 @@ class Database:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-writer")
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-reader")
         self._local = threading.local()
+        self._checked = False
+        # Why the last write failed (disk full, I/O error); None once a write succeeds.
+        self.write_error: str | None = None
+        self.failed_writes = 0
 
     def _connection(self) -> sqlite_utils.Database:
         # Each thread owns its connection; sqlite3 objects must stay in their thread.
@@ -79,26 +88,63 @@ class Database:
 
     async def open(self) -> int:
         """Create the file if needed, switch to WAL and apply pending migrations.
-        Returns the schema version."""
+        Returns the schema version.
+
+        The first open checks the file (`PRAGMA quick_check`): a database damaged in
+        its middle pages otherwise starts "healthy" and fails on every report. Raises
+        DatabaseProblem, one line naming the file, when it is damaged or not SQLite."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        check = not self._checked
 
         def setup(db: sqlite_utils.Database) -> int:
+            if check:
+                verdict = [row[0] for row in db.execute("PRAGMA quick_check(3)").fetchall()]
+                if verdict != ["ok"]:
+                    detail = " ".join(" ".join(verdict).split())  # one line, however SQLite words it
+                    raise DatabaseProblem(f"数据库文件已损坏：{self.path}（quick_check：{detail[:200]}）")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             return apply_migrations(db)
 
-        return await self._run(self._writer, setup, transaction=False)
+        try:
+            version = await self._run(self._writer, setup, transaction=False)
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseProblem(_describe(self.path, exc)) from None
+        self._checked = True
+        return version
 
     async def write(self, fn: Callable[[sqlite_utils.Database], T], *, tracked: bool = True) -> T:
         """Run `fn` in the writer thread inside one transaction.
 
         `tracked=False` for bookkeeping writes (the outbox) that a retry of the work
         may repeat harmlessly; see `track_writes`."""
-        result = await self._run(self._writer, fn, transaction=True)
+        try:
+            result = await self._run(self._writer, fn, transaction=True)
+        except Exception as exc:
+            if is_storage_failure(exc):
+                self.write_error = str(exc) or type(exc).__name__
+                self.failed_writes += 1
+            raise
+        self.write_error = None
         tally = _TALLY.get()
         if tracked and tally is not None:
             tally.count += 1
         return result
+
+    async def probe_write(self) -> bool:
+        """Whether a write goes through now (rewrites the schema version in place).
+        Used to notice that space came back when no other work is waiting to be written."""
+        def touch(db: sqlite_utils.Database) -> None:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            db.execute(f"PRAGMA user_version = {int(version)}")
+
+        try:
+            await self.write(touch, tracked=False)
+        except Exception as exc:
+            if not is_storage_failure(exc):
+                raise
+            return False
+        return True
 
     async def read(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
         return await self._run(self._reader, fn, transaction=False)
@@ -114,7 +160,10 @@ class Database:
         try:
             result = fn(db)
         except BaseException:
-            db.execute("ROLLBACK")
+            # On SQLITE_FULL and I/O errors SQLite may already have rolled back; a second
+            # ROLLBACK would fail and hide the real error behind "no transaction is active".
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
         return result
@@ -130,3 +179,15 @@ class Database:
                     await self._run(pool, close_conn, transaction=False)
                 finally:
                     pool.shutdown(wait=True)
+
+
+def _describe(path: Path, exc: sqlite3.DatabaseError) -> str:
+    """One line for an operator: which file, and what is wrong with it in plain words."""
+    detail = " ".join(str(exc).split())
+    if "not a database" in detail:
+        return f"不是 SQLite 数据库或文件头已损坏：{path}（{detail}）"
+    if "malformed" in detail:
+        return f"数据库文件已损坏：{path}（{detail}）"
+    if "unable to open" in detail:
+        return f"无法打开数据库文件：{path}（{detail}）"
+    return f"数据库出错：{path}（{detail}）"

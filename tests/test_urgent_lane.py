@@ -82,25 +82,53 @@ async def test_urgent_reply_jumps_a_drain_pass_in_progress(tmp_path):
     await db.close()
 
 
-async def test_urgent_reply_is_sent_from_memory_when_the_database_is_full(tmp_path):
+async def test_messages_are_sent_from_memory_when_the_database_is_full(tmp_path):
     clock, db, transport, outbox = await make(tmp_path, account_limits())
     db.full = True
+    assert await outbox.put(Outgoing(text="民警通知", room="群A")) is True
     assert await outbox.put(Outgoing(text=FIRE_REPLY, room="群A", urgent=True)) is True
-    # Ordinary messages cannot be kept in memory: the caller hears the failure.
-    with pytest.raises(sqlite3.OperationalError):
-        await outbox.put(Outgoing(text="普通", room="群A"))
-    assert outbox.memory_count == 1
-    await outbox.drain()
-    assert [m.text for _, m in transport.sent] == [FIRE_REPLY]
-    assert outbox.memory_count == 0
+    assert outbox.memory_count == 2
+    await drive(outbox, clock)
+    # The urgent reply first and at once; the ordinary one within the room interval.
+    assert [(at - START, m.text) for at, m in transport.sent] == [(timedelta(0), FIRE_REPLY), (timedelta(seconds=3), "民警通知")]
+    assert await db.read(lambda d: d.execute("select count(*) from outbox").fetchone()[0]) == 0
 
-    # Space comes back: the table records the reply as sent, and nothing goes twice.
+    # Space comes back: the table records both as sent, and nothing goes twice.
     db.full = False
     await outbox.drain()
-    rows = await db.read(lambda d: list(d.query("select text, sent_at from outbox")))
-    assert [(r["text"], r["sent_at"]) for r in rows] == [(FIRE_REPLY, START.isoformat())]
+    assert outbox.memory_count == 0
+    rows = await db.read(lambda d: list(d.query("select text, sent_at from outbox order by id")))
+    assert [(r["text"], r["sent_at"]) for r in rows] == [(FIRE_REPLY, START.isoformat()), ("民警通知", (START + timedelta(seconds=3)).isoformat())]
     await drive(outbox, clock)
-    assert len(transport.sent) == 1
+    assert len(transport.sent) == 2
+    await db.close()
+
+
+async def test_memory_lane_is_bounded_and_keeps_the_oldest(tmp_path):
+    from bot.outbox import MEMORY_LANE_LIMIT
+
+    clock, db, transport, outbox = await make(tmp_path)
+    db.full = True
+    for i in range(MEMORY_LANE_LIMIT):
+        await outbox.put(Outgoing(text=f"消息{i}", contact="李警官"))
+    with pytest.raises(sqlite3.OperationalError):  # the caller keeps this work itself
+        await outbox.put(Outgoing(text="多出的一条", contact="李警官"))
+    await drive(outbox, clock)
+    assert [m.text for _, m in transport.sent] == [f"消息{i}" for i in range(MEMORY_LANE_LIMIT)]
+    await db.close()
+
+
+async def test_a_keyed_message_in_memory_is_not_queued_twice(tmp_path):
+    clock, db, transport, outbox = await make(tmp_path)
+    db.full = True
+    assert await outbox.put(Outgoing(text="通知", contact="李警官", key="case:1:notice")) is True
+    assert await outbox.put(Outgoing(text="通知", contact="李警官", key="case:1:notice")) is False
+    await drive(outbox, clock)
+    db.full = False
+    await drive(outbox, clock)
+    assert await outbox.put(Outgoing(text="通知", contact="李警官", key="case:1:notice")) is False
+    await drive(outbox, clock)
+    assert [m.text for _, m in transport.sent] == ["通知"]
     await db.close()
 
 
