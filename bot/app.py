@@ -106,6 +106,7 @@ class App:
     async def start(self) -> None:
         version = await self.db.open()
         log.info("数据库 %s 已就绪（结构版本 %d）", self.db.path, version)
+        await self.outbox.restore_limits()
         for feature in self.features:
             await feature.start()
         await self.transport.start(self.pipeline.handle)

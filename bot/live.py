@@ -16,6 +16,7 @@ from bot.rate_limit import RateLimiter
 from bot.web.health import health_app
 from handlers.base import DetectorLike
 from storage.db import DatabaseProblem
+from storage.lock import RunLock
 from storage.marker import check_database_present, write_marker
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,15 @@ async def _update_marker(app: App) -> None:
 async def run_live(config: Config, connection: WechatyConnection, detector: DetectorLike, *, login_timeout: float = 60.0, new_database: bool = False) -> int:
     """Run until SIGINT/SIGTERM; returns the process exit code. Raises DatabaseProblem
     (one line naming the file) when the database is damaged or missing with a history."""
+    lock = RunLock(config.bot.database)
+    lock.acquire()
+    try:
+        return await _run_locked(config, connection, detector, login_timeout, new_database)
+    finally:
+        lock.release()
+
+
+async def _run_locked(config: Config, connection: WechatyConnection, detector: DetectorLike, login_timeout: float, new_database: bool) -> int:
     from bot.transports.wechaty import TransportStartError, WechatyTransport
 
     check_database_present(config.bot.database, new_database)

@@ -284,6 +284,20 @@ class Outbox:
         if done and self.on_storage_change is not None:
             await self.on_storage_change()
 
+    async def restore_limits(self) -> int:
+        """Give the limiter the sends of the last day from the table, so the limits
+        hold across a restart. Returns how many sends it took in."""
+        now = self.clock.now()
+        since = (now - timedelta(days=2)).isoformat()  # generous: filtered exactly below
+        rows = await self.db.read(lambda db: list(db.execute("select room, contact, sent_at from outbox where sent_at >= ?", [since])))
+        sends = []
+        for room, contact, sent_at in rows:
+            at = datetime.fromisoformat(sent_at)
+            if now - at <= timedelta(days=1):
+                sends.append((f"room:{room}" if room is not None else f"contact:{contact}", at))
+        self.limiter.restore(sends, now)
+        return len(sends)
+
     async def pending_count(self) -> int:
         return await self.db.read(lambda db: db.execute("select count(*) from outbox where sent_at is null and failed is null").fetchone()[0])
 
