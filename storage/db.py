@@ -191,3 +191,28 @@ def _describe(path: Path, exc: sqlite3.DatabaseError) -> str:
     if "unable to open" in detail:
         return f"无法打开数据库文件：{path}（{detail}）"
     return f"数据库出错：{path}（{detail}）"
+
+
+def inspect_database(path: Path) -> None:
+    """Check, read-only, that `path` is a sound pingan database before a command that
+    only reads it (export, backup) goes on; raise DatabaseProblem (one line) if not.
+    Read-only so that pointing `--db` at some other program's SQLite file never adds
+    our tables to it."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatabaseProblem(f"数据库文件不存在：{path}")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise DatabaseProblem(_describe(path, exc)) from None
+    try:
+        verdict = [row[0] for row in conn.execute("PRAGMA quick_check(3)").fetchall()]
+        if verdict != ["ok"]:
+            detail = " ".join(" ".join(verdict).split())
+            raise DatabaseProblem(f"数据库文件已损坏：{path}（quick_check：{detail[:200]}）")
+        if conn.execute("select 1 from sqlite_master where type = 'table' and name = 'cases'").fetchone() is None:
+            raise DatabaseProblem(f"不是平安助手的数据库（没有案件表）：{path}")
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseProblem(_describe(path, exc)) from None
+    finally:
+        conn.close()
