@@ -124,8 +124,10 @@ def demo() -> None:
 
 def _register_optional_commands() -> None:
     """Commands whose modules are built by other features register themselves here."""
+    from bot.backup_cli import backup_command
     from bot.export_cli import export_command, feedback_command
 
+    main.add_command(backup_command, "backup")
     main.add_command(export_command, "export")
     main.add_command(feedback_command, "feedback")
     try:

@@ -84,13 +84,13 @@ def export_command(config_path: Path, db_path: Path | None, fmt: str | None, mon
             output = output or Path(f"台账-{label}.xlsx")
             write_xlsx(rows, output, title=f"台账 {label}")
     except OSError as exc:
-        _fail(f"无法写入输出文件 {output or '标准输出'}：{_why(exc)}")
+        _fail(f"无法写入输出文件 {output or '标准输出'}：{os_error_words(exc)}")
     except Exception as exc:  # noqa: BLE001 - its message could quote a report
         _fail(f"导出失败（{type(exc).__name__}），未写入任何文件")
     click.echo(f"已导出{len(rows)}件案件（{label}）到 {output}", err=True)
 
 
-def _why(exc: OSError) -> str:
+def os_error_words(exc: OSError) -> str:
     """An operating-system error in the words an operator uses."""
     import errno
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -93,7 +94,11 @@ class Database:
         The first open checks the file (`PRAGMA quick_check`): a database damaged in
         its middle pages otherwise starts "healthy" and fails on every report. Raises
         DatabaseProblem, one line naming the file, when it is damaged or not SQLite."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            # Owner-only from the first byte: the database holds residents' reports,
+            # and SQLite gives its -wal and -shm files the database file's mode.
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         check = not self._checked
 
         def setup(db: sqlite_utils.Database) -> int:
