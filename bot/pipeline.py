@@ -18,7 +18,7 @@ from typing import Awaitable, Callable, Protocol, Sequence
 
 from bot.attempts import Attempt, attempting
 from bot.config import Config
-from bot.events import Incoming
+from bot.events import Incoming, bounded_text
 from handlers.base import Handler
 from storage.db import is_storage_failure, track_writes
 
@@ -131,9 +131,10 @@ class Pipeline:
 
 def _well_formed(msg: Incoming) -> Incoming:
     """Replace lone UTF-16 surrogates (broken emoji from some clients) so that text can
-    be stored and sent; everything else is left exactly as written."""
+    be stored and sent, and cut an oversized text (whatever the transport); everything
+    else is left exactly as written."""
 
     def clean(text: str) -> str:
         return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
-    return dataclasses.replace(msg, text=clean(msg.text), sender=clean(msg.sender), room=None if msg.room is None else clean(msg.room))
+    return dataclasses.replace(msg, text=clean(bounded_text(msg.text)), sender=clean(msg.sender), room=None if msg.room is None else clean(msg.room))

@@ -35,7 +35,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, Callable, Iterable
 
-from bot.events import Incoming, Outgoing
+from bot.events import Incoming, Outgoing, bounded_text
 from bot.transports.base import IncomingHandler, TransportError
 from bot.transports.log_secrets import apply_wechaty_level, register_secret
 
@@ -500,7 +500,7 @@ class WechatyTransport:
             return None
         room_id = payload.room_id.strip()
         talker_id = payload.from_id.strip()
-        text = payload.text or ""
+        text = bounded_text(payload.text or "")  # the wire's copy is dropped with `payload`
         mention_ids = tuple(payload.mention_ids or ())
         sender = await self._contact_name(session, talker_id) if talker_id else ""
         return Incoming(
