@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.clock import Clock
@@ -16,6 +17,7 @@ from bot.outbox import Outbox
 from bot.pipeline import DuplicateFilter, Pipeline
 from bot.rate_limit import RateLimiter
 from bot.scheduler import Scheduler
+from bot.storage_watch import StorageWatch
 from bot.transports.base import Transport
 from handlers.base import DetectorLike, Feature, Services
 from handlers.escalation import EscalationClock
@@ -26,6 +28,8 @@ from handlers.reports import ContactGroupReports
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+# While messages wait for the database to take writes again, try this often.
+STORAGE_RETRY_INTERVAL = timedelta(seconds=10)
 
 
 class App:
@@ -48,8 +52,33 @@ class App:
         self.outbox = Outbox(self.db, transport, clock, limiter)
         self.services = Services(config, clock, self.db, detector, self.scheduler, self.outbox.put)
         self.features = self._build_features(self.services)
-        self.pipeline = Pipeline(config, [h for f in self.features for h in f.handlers()], dedup)
+        self.watch = StorageWatch(config, clock, self.db, self.outbox.put)
+        self.pipeline = Pipeline(
+            config,
+            [h for f in self.features for h in f.handlers()],
+            dedup,
+            schedule_retry=self._schedule_storage_retry,
+            on_storage_change=self.watch.check,
+        )
+        self.watch.pending = lambda: len(self.pipeline.pending)
+        self.watch.dropped = lambda: self.pipeline.dropped
+        self.watch.held = lambda: self.outbox.memory_count
+        self.watch.on_failing = self._schedule_storage_retry
+        self.outbox.on_storage_change = self.watch.check
         self._tasks: list[asyncio.Task] = []
+
+    def _schedule_storage_retry(self) -> None:
+        """Retry kept messages on the scheduler, so the virtual clock drives it in tests."""
+
+        async def retry(_: datetime) -> None:
+            if not self.pipeline.pending and self.db.write_error is not None:
+                await self.db.probe_write()  # nothing to retry: does writing work again?
+            await self.pipeline.retry_pending()  # reschedules itself while work remains
+            await self.watch.check()
+            if self.watch.failing:
+                self._schedule_storage_retry()
+
+        self.scheduler.add_once("storage-retry", self.clock.now() + STORAGE_RETRY_INTERVAL, retry)
 
     @staticmethod
     def _build_features(services: Services) -> list[Feature]:
@@ -71,9 +100,13 @@ class App:
     async def outbox_pending(self) -> int:
         return await self.outbox.pending_count()
 
+    def storage_problem(self) -> str | None:
+        return self.watch.problem()
+
     async def start(self) -> None:
         version = await self.db.open()
         log.info("数据库 %s 已就绪（结构版本 %d）", self.db.path, version)
+        await self.outbox.restore_limits()
         for feature in self.features:
             await feature.start()
         await self.transport.start(self.pipeline.handle)

@@ -12,6 +12,7 @@ import click
 
 from bot.config import Config, ConfigError, load_config
 from bot.scenario import ScenarioError, load_scenario
+from storage.db import DatabaseProblem
 
 EXIT_BAD_INPUT = 2
 
@@ -75,14 +76,19 @@ def simulate(scenario_path: Path, db_path: Path | None) -> None:
         _fail(str(exc))
     config = _load_config_or_exit(scenario.config_path)
     detector = _load_detector(config.bot.lexicon)
-    for line in asyncio.run(run_scenario(scenario, config, detector, db_path)):
+    try:
+        lines = asyncio.run(run_scenario(scenario, config, detector, db_path))
+    except DatabaseProblem as exc:
+        _fail(str(exc))
+    for line in lines:
         click.echo(json.dumps(line, ensure_ascii=False))
 
 
 @main.command()
 @click.option("-c", "--config", "config_path", type=click.Path(path_type=Path), default=Path("pingan.toml"), show_default=True, help="配置文件")
 @click.option("--login-timeout", type=float, default=60.0, show_default=True, help="等待微信登录的秒数")
-def run(config_path: Path, login_timeout: float) -> None:
+@click.option("--new-database", is_flag=True, help="数据库不存在但曾有数据时，确认从空库重新开始")
+def run(config_path: Path, login_timeout: float, new_database: bool) -> None:
     """接入真实微信运行（网关地址和 token 来自环境变量）。"""
     import os
 
@@ -96,7 +102,11 @@ def run(config_path: Path, login_timeout: float) -> None:
         _fail(exc.problems[0])
     logging.getLogger().setLevel(logging.INFO)
     detector = _load_detector(config.bot.lexicon)
-    sys.exit(asyncio.run(run_live(config, connection, detector, login_timeout=login_timeout)))
+    try:
+        code = asyncio.run(run_live(config, connection, detector, login_timeout=login_timeout, new_database=new_database))
+    except DatabaseProblem as exc:
+        _fail(str(exc))
+    sys.exit(code)
 
 
 @main.command()
@@ -117,8 +127,10 @@ def demo() -> None:
 
 def _register_optional_commands() -> None:
     """Commands whose modules are built by other features register themselves here."""
+    from bot.backup_cli import backup_command
     from bot.export_cli import export_command, feedback_command
 
+    main.add_command(backup_command, "backup")
     main.add_command(export_command, "export")
     main.add_command(feedback_command, "feedback")
     from nlp.cli import classify_command, eval_command, train_command

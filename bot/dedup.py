@@ -10,6 +10,7 @@ explicit datetimes and the virtual clock works unchanged.
 """
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from datetime import datetime, timedelta
 
@@ -39,7 +40,7 @@ class Deduplicator:
         self._window = window
         self._max_entries = max_entries
         self._ids: OrderedDict[str, None] = OrderedDict()
-        self._texts: OrderedDict[tuple[str | None, str, str], datetime] = OrderedDict()
+        self._texts: OrderedDict[tuple[str | None, str, bytes], datetime] = OrderedDict()
 
     def is_duplicate(self, msg: Incoming) -> bool:
         """Record `msg` and say whether it repeats one already seen."""
@@ -47,7 +48,9 @@ class Deduplicator:
             return True
         self._remember_id(msg.id)
         self._forget_texts_before(msg.at - self._window)
-        key = (msg.room, msg.sender, msg.text.strip())
+        # A digest, not the text: the window holds up to max_entries messages, and
+        # holding their texts would let a few long pastes pin megabytes for minutes.
+        key = (msg.room, msg.sender, hashlib.blake2b(msg.text.strip().encode("utf-8", "surrogatepass"), digest_size=16).digest())
         last = self._texts.get(key)
         if last is not None and abs(msg.at - last) < self._window:
             return True

@@ -9,6 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# The longest text a message may carry into the bot. A resident's report is a few
+# hundred characters; a 5 MB paste used to stay in memory (the dedup window held
+# it) and cost the detector and the database for nothing. Transports cut here.
+MAX_TEXT_CHARS = 20_000
+TRUNCATION_MARK = "…（消息过长，以下已截断）"
+
+
+def bounded_text(text: str) -> str:
+    """`text` cut to MAX_TEXT_CHARS, marked as cut so an officer reading it knows."""
+    if len(text) <= MAX_TEXT_CHARS:
+        return text
+    return text[:MAX_TEXT_CHARS] + TRUNCATION_MARK
+
 
 @dataclass(frozen=True)
 class Incoming:

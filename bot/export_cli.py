@@ -1,8 +1,14 @@
-"""`pingan export`: the ledger (台账) as CSV or XLSX (SPEC.md "`pingan export`")."""
+"""`pingan export`: the ledger (台账) as CSV or XLSX (SPEC.md "`pingan export`").
+
+Every problem an operator can cause (a missing directory for -o, a --db that is not
+a pingan database, a database the bot holds busy) is one line on stderr and exit 2,
+never a traceback, and never the text of a report.
+"""
 from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -50,7 +56,7 @@ async def _rows(config: Config, db_path: Path, month: tuple[int, int] | None, un
 @click.option("--unmasked", is_flag=True, help="不遮盖手机号和身份证号（仅限内部使用）")
 def export_command(config_path: Path, db_path: Path | None, fmt: str | None, month: str | None, output: Path | None, unmasked: bool) -> None:
     """导出案件台账：CSV（UTF-8，Excel 可直接打开）或 XLSX。"""
-    from storage.export import csv_bytes, write_xlsx
+    from storage.export import csv_bytes, write_file, write_xlsx
 
     try:
         config = load_config(config_path)
@@ -64,21 +70,46 @@ def export_command(config_path: Path, db_path: Path | None, fmt: str | None, mon
         fmt = suffix
     wanted = _month(month)
     path = db_path or config.bot.database
-    if not path.is_file():
-        _fail(f"数据库文件不存在：{path}")
-    rows = asyncio.run(_rows(config, path, wanted, unmasked))
+    rows = _read_or_exit(path, lambda: _rows(config, path, wanted, unmasked))
     label = f"{wanted[0]}-{wanted[1]:02d}" if wanted else "全部"
-    if fmt == "csv":
-        data = csv_bytes(rows)
-        if output is None:
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-            return
-        output.write_bytes(data)
-    else:
-        output = output or Path(f"台账-{label}.xlsx")
-        write_xlsx(rows, output, title=f"台账 {label}")
+    try:
+        if fmt == "csv":
+            data = csv_bytes(rows)
+            if output is None:
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+                return
+            write_file(output, data)
+        else:
+            output = output or Path(f"台账-{label}.xlsx")
+            write_xlsx(rows, output, title=f"台账 {label}")
+    except OSError as exc:
+        _fail(f"无法写入输出文件 {output or '标准输出'}：{os_error_words(exc)}")
+    except Exception as exc:  # noqa: BLE001 - its message could quote a report
+        _fail(f"导出失败（{type(exc).__name__}），未写入任何文件")
     click.echo(f"已导出{len(rows)}件案件（{label}）到 {output}", err=True)
+
+
+def os_error_words(exc: OSError) -> str:
+    """An operating-system error in the words an operator uses."""
+    import errno
+
+    words = {errno.ENOENT: "所在目录不存在", errno.EACCES: "没有写入权限", errno.EPERM: "没有写入权限",
+             errno.EISDIR: "这是一个目录", errno.ENOSPC: "磁盘已满", errno.EROFS: "文件系统只读", errno.EPIPE: "输出管道已关闭"}
+    return words.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+
+
+def _read_or_exit(path: Path, read):
+    """Check the database, then run the read; any problem is one line and exit 2."""
+    from storage.db import DatabaseProblem, inspect_database
+
+    try:
+        inspect_database(path)
+        return asyncio.run(read())
+    except DatabaseProblem as exc:
+        _fail(str(exc))
+    except sqlite3.Error as exc:  # e.g. locked by a long write beyond the busy timeout
+        _fail(f"读取数据库 {path} 出错：{' '.join(str(exc).split())}")
 
 
 async def _feedback(db_path: Path, limit: int) -> tuple[list[dict], list[dict]]:
@@ -109,9 +140,7 @@ def feedback_command(config_path: Path, db_path: Path | None, limit: int) -> Non
         _fail("\n".join(exc.problems))
         return
     path = db_path or config.bot.database
-    if not path.is_file():
-        _fail(f"数据库文件不存在：{path}")
-    words, examples = asyncio.run(_feedback(path, 100000))
+    words, examples = _read_or_exit(path, lambda: _feedback(path, 100000))
     rows = [r for r in words if r["false_positives"]][:limit]
     if not rows:
         click.echo("还没有被标记为误报的词。")

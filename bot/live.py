@@ -15,13 +15,37 @@ from bot.dedup import Deduplicator
 from bot.rate_limit import RateLimiter
 from bot.web.health import health_app
 from handlers.base import DetectorLike
+from storage.db import DatabaseProblem
+from storage.lock import RunLock
+from storage.marker import check_database_present, write_marker
 
 log = logging.getLogger(__name__)
 
 
-async def run_live(config: Config, connection: WechatyConnection, detector: DetectorLike, *, login_timeout: float = 60.0) -> int:
-    """Run until SIGINT/SIGTERM; returns the process exit code."""
+async def _update_marker(app: App) -> None:
+    """Record beside the database that it holds cases (see storage.marker)."""
+    try:
+        cases, last = await app.db.read(lambda d: d.execute("select count(*), coalesce(max(id), 0) from cases").fetchone())
+        write_marker(app.db.path, cases, last, app.clock.now())
+    except Exception as exc:  # noqa: BLE001 - the marker is a safeguard, never a reason to stop
+        log.warning("无法写入数据库标记文件：%s", exc)
+
+
+async def run_live(config: Config, connection: WechatyConnection, detector: DetectorLike, *, login_timeout: float = 60.0, new_database: bool = False) -> int:
+    """Run until SIGINT/SIGTERM; returns the process exit code. Raises DatabaseProblem
+    (one line naming the file) when the database is damaged or missing with a history."""
+    lock = RunLock(config.bot.database)
+    lock.acquire()
+    try:
+        return await _run_locked(config, connection, detector, login_timeout, new_database)
+    finally:
+        lock.release()
+
+
+async def _run_locked(config: Config, connection: WechatyConnection, detector: DetectorLike, login_timeout: float, new_database: bool) -> int:
     from bot.transports.wechaty import TransportStartError, WechatyTransport
+
+    check_database_present(config.bot.database, new_database)
 
     clock = RealClock(config.bot.tz)
     transport = WechatyTransport(connection.endpoint, connection.token, config.bot.name, clock.now, login_timeout)
@@ -42,7 +66,12 @@ async def run_live(config: Config, connection: WechatyConnection, detector: Dete
     # /healthz answers from the start (503 while logging in) and reads the outbox
     # table: create the schema before the first request can come. (App.start opens
     # the database again; applying no migrations is cheap.)
-    await app.db.open()
+    try:
+        await app.db.open()
+    except DatabaseProblem:
+        await app.db.close()
+        raise
+    await _update_marker(app)
     runner = web.AppRunner(health_app(app), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.web.host, config.web.port)
@@ -64,6 +93,7 @@ async def run_live(config: Config, connection: WechatyConnection, detector: Dete
         log.warning("收到停止信号，正在退出")
         return 0
     finally:
+        await _update_marker(app)
         with contextlib.suppress(Exception):
             await app.stop()
         await runner.cleanup()

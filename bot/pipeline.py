@@ -2,18 +2,31 @@
 
 Messages from the bot itself and from rooms not in the config stop here, before any
 handler (or the detector) sees them.
+
+When the database refuses a write (disk full, I/O error), the message is not dropped:
+if nothing of it was stored, it waits in a bounded in-memory queue (oldest kept) and
+is handled again, in order, until it is stored, once. Urgent replies already went out
+from the outbox's memory lane; the retry does not send them twice (bot.attempts).
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
-from typing import Protocol, Sequence
+from collections import deque
+from typing import Awaitable, Callable, Protocol, Sequence
 
+from bot.attempts import Attempt, attempting
 from bot.config import Config
-from bot.events import Incoming
+from bot.events import Incoming, bounded_text
 from handlers.base import Handler
+from storage.db import is_storage_failure, track_writes
 
 log = logging.getLogger(__name__)
+
+# Messages kept for retry while the database refuses writes. Beyond this the newest
+# are dropped, loudly: the oldest reports have waited longest and matter as much.
+MAX_PENDING = 1000
 
 
 class DuplicateFilter(Protocol):
@@ -21,10 +34,25 @@ class DuplicateFilter(Protocol):
 
 
 class Pipeline:
-    def __init__(self, config: Config, handlers: Sequence[Handler], dedup: DuplicateFilter | None = None):
+    def __init__(
+        self,
+        config: Config,
+        handlers: Sequence[Handler],
+        dedup: DuplicateFilter | None = None,
+        *,
+        schedule_retry: Callable[[], None] | None = None,
+        on_storage_change: Callable[[], Awaitable[None]] | None = None,
+        max_pending: int | None = None,
+    ):
         self.config = config
         self.handlers = list(handlers)
         self.dedup = dedup
+        self.schedule_retry = schedule_retry or (lambda: None)
+        self.on_storage_change = on_storage_change
+        self.max_pending = MAX_PENDING if max_pending is None else max_pending
+        self.pending: deque[Attempt] = deque()
+        self.dropped = 0
+        self._retry_lock = asyncio.Lock()
 
     def accepts(self, msg: Incoming) -> bool:
         if msg.is_self or msg.sender == self.config.bot.name:
@@ -40,21 +68,73 @@ class Pipeline:
         if self.dedup is not None and self.dedup.is_duplicate(msg):
             log.info("重复消息已忽略：%s", msg.id)
             return
-        for handler in self.handlers:
-            if handler.matches(msg):
-                try:
-                    await handler.handle(msg)
-                except Exception:  # a bug in one feature must not take the bot down
+        handler = next((h for h in self.handlers if h.matches(msg)), None)
+        if handler is None:
+            return
+        if self.pending:
+            await self.retry_pending()  # older work first: a report before its 认领
+        attempt = Attempt(msg, handler)
+        if not await self._try(attempt):
+            self._keep(attempt)
+            await self._storage_changed()
+
+    async def retry_pending(self) -> int:
+        """Handle the kept messages again, oldest first, until one still cannot be
+        stored. Returns how many were stored now."""
+        stored = 0
+        async with self._retry_lock:
+            while self.pending:
+                if not await self._try(self.pending[0]):
+                    break
+                self.pending.popleft()
+                stored += 1
+            if stored:
+                log.warning("重试成功：%d 条暂存消息已保存，还有 %d 条", stored, len(self.pending))
+            if self.pending:
+                self.schedule_retry()
+        await self._storage_changed()
+        return stored
+
+    async def _try(self, attempt: Attempt) -> bool:
+        """Handle once. False only when nothing was stored because the database refused
+        a write: then a later try can do the whole work again without doubling any of it."""
+        with track_writes() as tally, attempting(attempt):
+            try:
+                await attempt.handler.handle(attempt.msg)
+            except Exception as exc:  # a bug in one feature must not take the bot down
+                if is_storage_failure(exc) and tally.count == 0:
+                    if attempt.tries == 1:
+                        log.error("消息 %s 未能保存（%s），已暂存待重试", attempt.msg.id, exc)
+                    return False
+                if is_storage_failure(exc):
+                    # Half stored: a retry would open a second case. What was queued to
+                    # send still goes (from memory if need be).
+                    log.error("消息 %s 只保存了一部分（%s），不再重试", attempt.msg.id, exc)
+                else:
                     # Log the id, not the text: ordinary chat must not reach logs either.
-                    log.exception("处理消息 %s 时出错（%s）", msg.id, type(handler).__name__)
-                return
+                    log.exception("处理消息 %s 时出错（%s）", attempt.msg.id, type(attempt.handler).__name__)
+        return True
+
+    def _keep(self, attempt: Attempt) -> None:
+        if len(self.pending) >= self.max_pending:
+            self.dropped += 1
+            log.error("重试队列已满（%d 条），消息 %s 无法暂存，已丢失", self.max_pending, attempt.msg.id)
+            return
+        self.pending.append(attempt)
+        if len(self.pending) == 1:
+            self.schedule_retry()
+
+    async def _storage_changed(self) -> None:
+        if self.on_storage_change is not None:
+            await self.on_storage_change()
 
 
 def _well_formed(msg: Incoming) -> Incoming:
     """Replace lone UTF-16 surrogates (broken emoji from some clients) so that text can
-    be stored and sent; everything else is left exactly as written."""
+    be stored and sent, and cut an oversized text (whatever the transport); everything
+    else is left exactly as written."""
 
     def clean(text: str) -> str:
         return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
-    return dataclasses.replace(msg, text=clean(msg.text), sender=clean(msg.sender), room=None if msg.room is None else clean(msg.room))
+    return dataclasses.replace(msg, text=clean(bounded_text(msg.text)), sender=clean(msg.sender), room=None if msg.room is None else clean(msg.room))

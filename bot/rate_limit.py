@@ -5,6 +5,10 @@ banned after ~500 sends a day), so the outbox asks this limiter before each send
 at most one message per `room_interval` to the same room or person, at most
 `per_minute` in any 60 seconds overall, and a warning once a day when the day's count
 reaches `warn_ratio` of `daily_cap`. Pure and clock-free: callers pass "now".
+
+The state is rebuilt at start from the sends the outbox table records (`restore`):
+a restart must not give the account a fresh minute's quota (it used to send 40 in
+one minute across a restart with a cap of 20).
 """
 from __future__ import annotations
 
@@ -38,6 +42,22 @@ class RateLimiter:
         if len(self._recent) >= self.per_minute:
             moment = max(moment, self._recent[-self.per_minute] + timedelta(minutes=1))
         return moment
+
+    def restore(self, sends: list[tuple[str, datetime]], now: datetime) -> None:
+        """Take in earlier sends (target, time), as if recorded when they happened:
+        the last per target, those of the last minute, and today's count."""
+        for target, at in sorted(sends, key=lambda s: s[1]):
+            if at > now:
+                continue  # a clock set back: ignore what seems to come from the future
+            last = self._last_by_target.get(target)
+            self._last_by_target[target] = at if last is None else max(last, at)
+            if at > now - timedelta(minutes=1):
+                self._recent.append(at)
+            if at.astimezone(now.tzinfo).date() == now.date():
+                if self._day != now.date():
+                    self._day, self.sent_today = now.date(), 0
+                self.sent_today += 1
+        self._forget_before(now - timedelta(minutes=1))
 
     def record(self, target: str, now: datetime) -> bool:
         """Count a send; True exactly once a day, when the count reaches the warning level."""

@@ -20,10 +20,14 @@ from typing import Awaitable, Callable
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 
+from bot.attempts import Attempt, attempting
 from bot.clock import Clock
+from storage.db import is_storage_failure, track_writes
 
 JobFunc = Callable[[datetime], Awaitable[None]]
 log = logging.getLogger(__name__)
+# A job that stored nothing because the database refused a write runs again this much later.
+STORAGE_REDO = timedelta(seconds=30)
 
 
 @dataclass
@@ -33,6 +37,7 @@ class _Job:
     func: JobFunc
     next_time: datetime | None
     previous: datetime | None = None
+    attempt: Attempt | None = None  # set on a redo: what the failed try queued
 
 
 class Scheduler:
@@ -82,11 +87,26 @@ class Scheduler:
             job.next_time = job.trigger.get_next_fire_time(fire_time, max(now, fire_time + timedelta(microseconds=1)))
             if job.next_time is None and self._jobs.get(job.id) is job:
                 del self._jobs[job.id]
+            await self._run_job(job, fire_time)
+            ran += 1
+
+    async def _run_job(self, job: _Job, fire_time: datetime) -> None:
+        attempt = job.attempt or Attempt(None, job.func)
+        with track_writes() as tally, attempting(attempt):
             try:
                 await job.func(fire_time)
-            except Exception:  # one broken job must not stop the others
-                log.exception("定时任务 %s 执行失败", job.id)
-            ran += 1
+                return
+            except Exception as exc:  # one broken job must not stop the others
+                if not (is_storage_failure(exc) and tally.count == 0):
+                    log.exception("定时任务 %s 执行失败", job.id)
+                    return
+                failure = exc
+        # Nothing stored (the disk is full): do it again later at the same fire time;
+        # what this try already sent (from memory) is not sent twice.
+        log.error("定时任务 %s 未能保存（%s），%d 秒后重做", job.id, failure, STORAGE_REDO.total_seconds())
+        redo_id = f"{job.id}#redo@{fire_time.isoformat()}"
+        self._jobs[redo_id] = _Job(redo_id, DateTrigger(run_date=fire_time), lambda _t, f=job.func: f(fire_time), self.clock.now() + STORAGE_REDO, attempt=attempt)
+        self._changed.set()
 
     async def run_forever(self) -> None:
         """Real-clock loop: sleep until the next fire time or until jobs change."""

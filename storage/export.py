@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
@@ -132,15 +134,29 @@ def _local(value: str | None, tz: tzinfo) -> datetime | None:
     return datetime.fromisoformat(value).astimezone(tz).replace(tzinfo=None) if value else None
 
 
-FORMULA_START = ("=", "+", "@", "\t", "\r")
+# What a spreadsheet may read as the start of a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Control characters: a \x07 in one report made XLSX export fail (XML forbids them)
+# and they have no business in a ledger. Tab and line breaks are kept as text.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """Resident text made safe to put in any cell: no control characters."""
+    return _CONTROL.sub("", text)
+
+
+def looks_like_formula(text: str) -> bool:
+    """Starts (perhaps after spaces) with what a spreadsheet reads as a formula."""
+    return text.startswith(FORMULA_START) or text.lstrip(" \u3000").startswith(FORMULA_START[:4])
 
 
 def _cell_text(value: object) -> str:
     if isinstance(value, datetime):
         return value.strftime(TIME_FORMAT)
-    text = "" if value is None else str(value)
-    # A resident's "=HYPERLINK(...)" must stay text when Excel opens the CSV.
-    return "'" + text if text.startswith(FORMULA_START) else text
+    text = "" if value is None else clean_text(str(value))
+    # A resident's "=HYPERLINK(...)" or "-1+1" must stay text when Excel opens the CSV.
+    return "'" + text if looks_like_formula(text) else text
 
 
 def write_csv(rows: list[LedgerRow], out: IO[str]) -> None:
@@ -184,14 +200,37 @@ def write_xlsx(rows: list[LedgerRow], path: Path, title: str = "台账") -> None
         cells: list[object] = []
         for index, value in enumerate(row.values()):
             # Plain values are cheap; only cells that need a format or a fix get a cell object.
-            if isinstance(value, str) and value.startswith("="):
-                cell = WriteOnlyCell(ws, value=value)
-                cell.data_type = "s"  # resident text, not a formula
-                value = cell
+            if isinstance(value, str):
+                value = clean_text(value)
+                if looks_like_formula(value):
+                    cell = WriteOnlyCell(ws, value=value)
+                    cell.data_type = "s"  # resident text, never a formula
+                    value = cell
             elif index in time_columns and value is not None:
                 cell = WriteOnlyCell(ws, value=value)
                 cell.number_format = "yyyy-mm-dd hh:mm"
                 value = cell
             cells.append(value)
         ws.append(cells)
-    wb.save(path)
+    # Built in memory, then written in one go: a failed write (no such directory, disk
+    # full) leaves no half-written file and no half-closed workbook behind.
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    write_file(path, buffer.getvalue())
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically (a temporary file renamed over it), readable
+    by the owner only: a ledger carries residents' names and reports."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(21, "是一个目录", str(path))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

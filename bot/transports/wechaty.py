@@ -35,8 +35,9 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, Callable, Iterable
 
-from bot.events import Incoming, Outgoing
+from bot.events import Incoming, Outgoing, bounded_text
 from bot.transports.base import IncomingHandler, TransportError
+from bot.transports.log_secrets import apply_wechaty_level, register_secret
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ def _import_wechaty() -> SimpleNamespace:
     level = os.environ.get("WECHATY_LOG", "").lower()
     if level not in _WECHATY_LOG_LEVELS:
         # Unset or invalid: use "error". Its INFO logs print message texts (residents'
-        # reports) and its WARNING logs print the service token.
+        # reports) and its WARNING logs print the service token (masked: log_secrets).
         if level:
             log.warning("WECHATY_LOG=%r is not one of %s; using 'error'",
                         level, sorted(_WECHATY_LOG_LEVELS))
@@ -111,6 +112,8 @@ def _import_wechaty() -> SimpleNamespace:
         from wechaty_puppet import FileBox, MessageType, PuppetOptions
         from wechaty_puppet.exceptions import WechatyPuppetError
 
+    # Its loggers read WECHATY_LOG at import with an odd mapping ("silent" logs all).
+    apply_wechaty_level(os.environ["WECHATY_LOG"])
     return SimpleNamespace(
         AsyncIOScheduler=AsyncIOScheduler, FileBox=FileBox, GRPCError=GRPCError,
         MessageType=MessageType, PuppetOptions=PuppetOptions, Status=Status,
@@ -230,6 +233,8 @@ class WechatyTransport:
         self._host, self._port = parse_endpoint(endpoint)
         self._endpoint = endpoint
         self._token = token
+        # python-wechaty logs the token itself (at warn and below): mask it everywhere.
+        register_secret(token)
         self._bot_name = bot_name
         self._now = clock_now
         self._login_timeout = login_timeout
@@ -495,7 +500,7 @@ class WechatyTransport:
             return None
         room_id = payload.room_id.strip()
         talker_id = payload.from_id.strip()
-        text = payload.text or ""
+        text = bounded_text(payload.text or "")  # the wire's copy is dropped with `payload`
         mention_ids = tuple(payload.mention_ids or ())
         sender = await self._contact_name(session, talker_id) if talker_id else ""
         return Incoming(

@@ -1,8 +1,9 @@
 """`/healthz`: what a monitor (or an operator with curl) needs to know at a glance.
 
-200 when WeChat is online, 503 otherwise, with the transport state and the number of
-messages waiting in the outbox, so "the bot is quiet" can be told apart from "the bot
-is cut off and 40 messages are waiting".
+200 when WeChat is online and the database takes writes, 503 otherwise, with the
+transport state, the number of messages waiting in the outbox and, when degraded, the
+reason in words, so "the bot is quiet" can be told apart from "the bot is cut off and
+40 messages are waiting" or "the disk is full and 12 reports wait in memory".
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ class HealthSource(Protocol):
 
     async def outbox_pending(self) -> int: ...
 
+    def storage_problem(self) -> str | None: ...
+
 
 HEALTH = web.AppKey("health", HealthSource)
 
@@ -24,8 +27,17 @@ HEALTH = web.AppKey("health", HealthSource)
 async def healthz(request: web.Request) -> web.Response:
     source = request.app[HEALTH]
     state = source.transport_state
-    body = {"status": "ok" if state == "online" else "degraded", "transport": state, "outbox_pending": await source.outbox_pending()}
-    return web.json_response(body, status=200 if state == "online" else 503, dumps=_dumps)
+    storage = source.storage_problem()
+    try:
+        pending: int | None = await source.outbox_pending()
+    except Exception as exc:  # noqa: BLE001 - a broken database must not break the health check
+        pending, storage = None, storage or f"无法读取数据库：{exc}"
+    healthy = state == "online" and storage is None
+    body: dict = {"status": "ok" if healthy else "degraded", "transport": state, "storage": "ok" if storage is None else "failing", "outbox_pending": pending}
+    if not healthy:
+        reasons = ([] if state == "online" else [f"微信未连接（{state}）"]) + ([] if storage is None else [storage])
+        body["reason"] = "；".join(reasons)
+    return web.json_response(body, status=200 if healthy else 503, dumps=_dumps)
 
 
 def _dumps(obj: object) -> str:

@@ -1,0 +1,49 @@
+"""Run `python -m bot ...` as operators do, for tests of what the command line prints.
+
+`bot_config` writes the test config with its database (and /healthz port) where the
+test wants them; `run_cli` runs a command to its end and returns code and output.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_CONFIG = REPO / "tests" / "configs" / "pingan.toml"
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def bot_config(directory: Path, database: str = "data/pingan.db", web_port: int | None = None) -> Path:
+    text = TEST_CONFIG.read_text(encoding="utf-8").replace('database = "pingan.db"', f'database = "{database}"')
+    if web_port is not None:
+        text += f'\n[web]\nhost = "127.0.0.1"\nport = {web_port}\n'
+    path = directory / "pingan.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def cli_env(endpoint: str | None = "127.0.0.1:9", token: str | None = "test-token") -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHATY_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    if endpoint is not None:
+        env["WECHATY_PUPPET_SERVICE_ENDPOINT"] = endpoint
+    if token is not None:
+        env["WECHATY_PUPPET_SERVICE_TOKEN"] = token
+    return env
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60) -> Result:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=cwd, env=env or cli_env(),
+        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+    )
+    return Result(done.returncode, done.stdout, done.stderr)
