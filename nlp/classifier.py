@@ -34,6 +34,9 @@ WITHDRAWING = ("notice:", "distant:", "reassurance:")
 # Overlap of the lexicon's windows on a long message, so a report that spans a
 # window boundary is also read whole.
 LEXICON_OVERLAP = 200
+# A long message is judged in at most this many lexicon windows, those with the
+# most lexicon words: a megabyte of text costs a bounded number of jieba runs.
+MAX_LEXICON_WINDOWS = 24
 # Where no signal names a number, the category decides it.
 DEFAULT_NUMBER = {"fire": "119"}
 SIGNAL_CATEGORY = {"fire": "fire", "fire_weak": "fire", "trapped": "fire", "water": "drowning", "missing": "missing"}
@@ -49,7 +52,9 @@ class Policy:
     urgent: float = 0.8  # the model's urgency head makes a report urgent...
     urgent_report: float = 0.5  # ...when the report head is at least this sure it is one
     weak_signal: float = 0.5  # a weak urgency signal counts on a likely report
-    lexicon_veto: float = 0.0  # below this the model overrules a lexicon flag
+    lexicon_veto: float = 0.0  # below this the model overrules a lexicon flag...
+    veto_score: float = 1e9  # ...whose lexicon score is below this (one or two weak words, not a scam script)
+    veto_chars: int = 10**9  # ...in a message of at most this many characters (chat, where the model was trained)
     signal_veto: float = 0.0  # below this the model overrules a strong urgency signal
     model_category: float = 1.01  # the model's category replaces the lexicon's when this sure
     number: float = 0.5  # on an urgent report, a number head this sure adds its number
@@ -65,6 +70,7 @@ class Evidence:
     lexicon: Detection
     urgency: Urgency
     model: ModelVerdict | None
+    length: int = 0  # characters of the prepared message
 
 
 class Classifier:
@@ -107,30 +113,49 @@ class Classifier:
 
     def detect_lexicon(self, text: str) -> Detection:
         """The first stage alone, over the whole message (for `pingan eval` and tests)."""
+        return self._lexicon_window(text)[0]
+
+    def _lexicon_window(self, text: str) -> tuple[Detection, str]:
+        """The lexicon's verdict on the whole message, and the window it came from."""
         if len(text) <= self._window:
-            return self.lexicon.detect(text)
-        best = NOT_FLAGGED
+            return self.lexicon.detect(text), text
+        best, best_piece = NOT_FLAGGED, text[: self._window]
         withdrawn: Detection | None = None
         step = self._window - LEXICON_OVERLAP
-        for start in range(0, len(text) - LEXICON_OVERLAP, step):
-            verdict = self.lexicon.detect(text[start : start + self._window])
+        pieces = [text[start : start + self._window] for start in range(0, len(text) - LEXICON_OVERLAP, step)]
+        counts = [self.lexicon.hit_count(piece) for piece in pieces]
+        ranked = sorted((i for i, n in enumerate(counts) if n), key=lambda i: (-counts[i], i))
+        for i in sorted(ranked[:MAX_LEXICON_WINDOWS]):
+            verdict = self.lexicon.detect(pieces[i])
             if verdict.flagged and _rank(verdict) > _rank(best):
-                best = verdict
+                best, best_piece = verdict, pieces[i]
             elif not verdict.flagged and withdrawn is None and _withdrawn(verdict):
                 withdrawn = verdict
-        return best if best.flagged or withdrawn is None else withdrawn
+        return (best if best.flagged or withdrawn is None else withdrawn), best_piece
 
     # --- combination ----------------------------------------------------------------
 
     def evidence(self, text: str) -> Evidence:
         """What each stage says about `text` (the model is always asked when it could matter)."""
-        lex = self.detect_lexicon(text)
+        lex, lex_window = self._lexicon_window(text)
         if not lex.flagged and _withdrawn(lex):
-            return Evidence(lex, NO_URGENCY, None)
+            return Evidence(lex, NO_URGENCY, None, len(text))
         prepared = prepare(text)
         urgency = self.urgency.judge(prepared)
-        model = self.model.score(prepared, prepared=True, force=lex.flagged or urgency.any) if self.model else None
-        return Evidence(lex, urgency, model)
+        if self.model is None:
+            return Evidence(lex, urgency, None, len(prepared))
+        # On a long message the model is asked about the place the other stages
+        # point at (windows around candidate spans), else about its own best window.
+        if lex.flagged and len(text) > self._window:
+            focus = prepare(lex_window)
+        elif urgency.any and len(prepared) > self._window:
+            focus = prepared[max(0, urgency.at - self._window // 2) : urgency.at + self._window // 2]
+        else:
+            focus = prepared
+        model = self.model.score(focus, prepared=True, force=lex.flagged or urgency.any)
+        if model is None and focus is not prepared:
+            model = self.model.score(prepared, prepared=True)
+        return Evidence(lex, urgency, model, len(prepared))
 
     def _detect(self, text: str) -> Detection:
         return self.decide(self.evidence(text))
@@ -144,7 +169,12 @@ class Classifier:
         report = model.report if model is not None else (1.0 if lex.flagged else 0.0)
         # The model may overrule the lexicon only where it is nearly sure there is
         # no report at all (a figure of speech, a game, a joke).
-        lex_flagged = lex.flagged and (report >= p.lexicon_veto or lex.urgent and report >= p.signal_veto)
+        lex_flagged = lex.flagged and (
+            report >= p.lexicon_veto
+            or lex.score >= p.veto_score
+            or ev.length > p.veto_chars
+            or (lex.urgent and report >= p.signal_veto)
+        )
         strong = urgency.strong and report >= p.signal_veto
         weak = urgency.weak and (lex_flagged or report >= p.weak_signal)
         model_urgent = model is not None and report >= p.urgent_report and model.urgent >= p.urgent
@@ -163,7 +193,7 @@ class Classifier:
                 tier="suspected",
                 category=model.category,
                 severity=SUSPECTED_SEVERITY,
-                keywords=model.features,
+                keywords=self.model.explain(model),  # type: ignore[union-attr]
                 rules=lex.rules + _model_rules(model),
                 score=model.report,
             )

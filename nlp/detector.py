@@ -112,6 +112,13 @@ class Detector:
         """
         return self._guarded(text, reference=True)
 
+    def hit_count(self, text: str) -> int:
+        """How many lexicon words occur in `text` as substrings (cheap: no jieba).
+
+        Ranks the windows of a long message, so that only the likeliest are judged.
+        """
+        return len(self._find_words(normalize(text, self._max_chars), True))
+
     def tokens(self, text: str) -> list[str]:
         """The private tokenizer's segmentation of normalised `text` (for tooling)."""
         return self._tokenizer.lcut(normalize(text, self.lexicon.max_chars), HMM=False)

@@ -26,7 +26,7 @@ from itertools import accumulate, repeat
 from operator import add
 from pathlib import Path
 
-import numpy as np
+import ahocorasick_rs
 
 from nlp.features import grams, prepare, windows
 
@@ -37,7 +37,9 @@ NUMBERS = ("110", "119", "120")
 HEADS = ("report", *(f"category:{c}" for c in CATEGORY_IDS), "urgent", *(f"number:{n}" for n in NUMBERS))
 # Long messages: the full heads run on at most this many of the windows the
 # report head ranks highest, so the cost of a message stays bounded.
-MAX_SCORED_WINDOWS = 4
+MAX_SCORED_WINDOWS = 2
+EXACT_WINDOWS = 500  # 40,000 characters: twice what the transport lets through
+GATE_GRAMS = 5000
 
 
 class ModelError(ValueError):
@@ -53,8 +55,8 @@ class ModelVerdict:
     category_prob: float
     urgent: float  # probability that a life is at risk now
     number_probs: tuple[float, ...]  # for NUMBERS, each head's probability that the reply needs it
-    features: tuple[str, ...]  # the n-grams that pushed hardest towards `category`
     window: tuple[int, int]  # where in the prepared text
+    text: str  # the window's prepared text (to explain the verdict)
 
     def numbers(self, threshold: float = 0.5) -> tuple[str, ...]:
         """The emergency numbers whose head reaches `threshold`, in NUMBERS order."""
@@ -66,20 +68,47 @@ def _sigmoid(x: float) -> float:
 
 
 class TextModel:
-    """Linear heads over character n-gram counts; build it with `TextModel.load`."""
+    """Linear heads over character n-gram features; build it with `TextModel.load`.
 
-    def __init__(self, vocabulary: list[str], weights: np.ndarray, biases: np.ndarray, header: dict) -> None:
+    Loading only checks the file: the vocabulary, the weights (and numpy) are
+    unpacked on the first message that needs them, as the lexicon's marker
+    automaton is, so the bot starts as fast as bare jieba.
+    """
+
+    def __init__(self, vocabulary: list[str] | None, weights, biases, header: dict, unpack=None) -> None:
         self.header = header
         self.thresholds: dict[str, float] = dict(header.get("thresholds", {}))
-        self._index = dict(zip(vocabulary, range(len(vocabulary))))
+        self._vocabulary = vocabulary
         self._weights = weights
         self._biases = biases
-        # The report head as a plain dict: it runs on every message.
-        self._report = dict(zip(vocabulary, weights[:, 0].tolist()))
-        self._report_bias = float(biases[0])
+        self._unpack = unpack  # () -> (vocabulary, weights, biases), for a loaded file
+        self._built = False
         self.report_threshold = float(self.thresholds.get("report", 0.5))
-        # The report head's threshold as a raw score, to skip the sigmoid on the hot path.
-        self._report_logit = math.log(self.report_threshold / (1 - self.report_threshold))
+        # Below the lowest probability any decision uses (nlp.classifier.Policy),
+        # an unforced window is of no interest: as a raw score, to skip the sigmoid.
+        lowest = min([self.report_threshold] + [float(self.thresholds[k]) for k in ("urgent_report", "weak_signal") if k in self.thresholds])
+        self._report_logit = math.log(lowest / (1 - lowest))
+        # The gate: the report weights of the GATE_GRAMS strongest positive
+        # n-grams found in a text, summed. Below `gate` the text cannot be of
+        # interest (calibrated by `pingan train`; -inf: every text is scored).
+        self._gate = float(header.get("gate", -math.inf))
+
+    def _build(self) -> None:
+        if self._unpack is not None:
+            self._vocabulary, self._weights, self._biases = self._unpack()
+            self._unpack = None
+        vocabulary, weights = self._vocabulary, self._weights
+        assert vocabulary is not None
+        self._index = dict(zip(vocabulary, range(len(vocabulary))))
+        report = weights[:, 0].tolist()
+        self._report = dict(zip(vocabulary, report))
+        self._known = frozenset(vocabulary)
+        self._report_bias = float(self._biases[0])
+        strongest = sorted((g for g, w in zip(vocabulary, report) if w > 0 and len(g) > 1), key=lambda g: (-self._report[g], g))
+        self._gate_grams = strongest[:GATE_GRAMS]
+        self._gate_weights = [self._report[g] for g in self._gate_grams]
+        self._find_gate = ahocorasick_rs.AhoCorasick(self._gate_grams).find_matches_as_indexes if self._gate_grams else None
+        self._built = True
 
     @classmethod
     def load(cls, path: Path | None = None) -> TextModel:
@@ -102,17 +131,25 @@ class TextModel:
         header = json.loads(data[pos + 4 : pos + 4 + size].decode("utf-8"))
         pos += 4 + size
         (size,) = struct.unpack_from("<I", data, pos)
-        vocabulary = data[pos + 4 : pos + 4 + size].decode("utf-8").split("\n")
+        vocab_at, vocab_size = pos + 4, size
         pos += 4 + size
         heads = header["heads"]
         if list(heads) != list(HEADS):
             raise ValueError("模型的输出与本程序不符，请重新运行 pingan train")
-        count = len(vocabulary) * len(heads)
-        weights = np.frombuffer(data, dtype="<f4", count=count, offset=pos).reshape(len(vocabulary), len(heads))
-        biases = np.frombuffer(data, dtype="<f4", count=len(heads), offset=pos + count * 4)
+        entries = data.count(b"\n", vocab_at, vocab_at + vocab_size) + 1
+        count = entries * len(heads)
         if pos + (count + len(heads)) * 4 != len(data):
             raise ValueError("长度不符")
-        return cls(vocabulary, weights, biases, header)
+
+        def unpack():
+            import numpy as np
+
+            vocabulary = data[vocab_at : vocab_at + vocab_size].decode("utf-8").split("\n")
+            weights = np.frombuffer(data, dtype="<f4", count=count, offset=pos).reshape(entries, len(heads))
+            biases = np.frombuffer(data, dtype="<f4", count=len(heads), offset=pos + count * 4)
+            return vocabulary, weights, biases
+
+        return cls(None, None, None, header, unpack)
 
     # --- scoring ------------------------------------------------------------------
     # Features are the distinct in-vocabulary n-grams of a window, each worth
@@ -123,10 +160,31 @@ class TextModel:
         """Raw report score of one short prepared text (the whole of it)."""
         bigrams = list(map(add, prepared, prepared[1:]))
         present = {*prepared, *bigrams, *map(add, bigrams, prepared[2:])}
-        weights = [w for w in map(self._report.get, present) if w is not None]
-        if not weights:
+        # Both loops run in C: the known n-grams by set intersection, their
+        # weights by dict lookups defaulting to 0 for unknown ones.
+        known = len(present & self._known)
+        if not known:
             return self._report_bias
-        return self._report_bias + sum(weights) / math.sqrt(len(weights))
+        return self._report_bias + sum(map(self._report.get, present, repeat(0.0))) / math.sqrt(known)
+
+    def gate_score(self, prepared: str) -> float:
+        """The summed report weights of the strongest positive n-grams present:
+        one pass of a compiled automaton, a microsecond for a chat line. Most
+        chat has almost none of them, and is then no report for certain."""
+        if not self._built:
+            self._build()
+        if self._find_gate is None:
+            return math.inf
+        found = {i for i, _, _ in self._find_gate(prepared, overlapping=True)}
+        weights = self._gate_weights
+        return sum([weights[i] for i in found])
+
+    def _interesting(self, piece: str) -> float | None:
+        """The exact report score of `piece`, or None when it is surely below every threshold."""
+        if self.gate_score(piece) < self._gate:
+            return None
+        logit = self.report_logit(piece)
+        return logit if logit >= self._report_logit else None
 
     def score(self, text: str, prepared: bool = False, force: bool = False) -> ModelVerdict | None:
         """The verdict on `text`, or None when no window looks like a report.
@@ -138,43 +196,74 @@ class TextModel:
         text = text if prepared else prepare(text)
         if not text:
             return None
+        if not self._built:
+            self._build()
         spans = windows(len(text))
         if len(spans) == 1:
-            if not force and self.report_logit(text) < self._report_logit:
+            if not force and self._interesting(text) is None:
                 return None
             return self._full(text, (0, len(text)))
-        # Rank the windows cheaply, then score the best few exactly.
-        ranked = sorted(zip(self._window_logits(text, spans), spans), key=lambda p: (-p[0], p[1]))
+        # Rank the windows cheaply, then score the best few exactly. A window
+        # whose text was already ranked (pasted or repeated text) counts once.
+        seen: set[str] = set()
+        distinct = []
+        # Up to EXACT_WINDOWS windows (every message the transport lets through)
+        # are ranked by their exact report score; beyond, by an estimate.
+        exact = len(spans) <= EXACT_WINDOWS
+        estimates = repeat(0.0) if exact else self._window_logits(text, spans)
+        for estimate, span in zip(estimates, spans):
+            piece = text[span[0] : span[1]]
+            if piece not in seen:
+                seen.add(piece)
+                if not exact:
+                    distinct.append((estimate, span))
+                elif force:
+                    distinct.append((self.report_logit(piece), span))
+                else:
+                    logit = self._interesting(piece)
+                    if logit is not None:
+                        distinct.append((logit, span))
+        if not distinct:
+            return None
+        ranked = sorted(distinct, key=lambda p: (-p[0], p[1]))
         best: ModelVerdict | None = None
         for _, span in ranked[:MAX_SCORED_WINDOWS]:
             verdict = self._full(text[span[0] : span[1]], span)
-            # A window that sounds urgent outranks a louder ordinary one.
-            if best is None or (verdict.urgent, verdict.report) > (best.urgent, best.report):
+            # Among the windows that read as reports, one that sounds urgent
+            # outranks a louder ordinary one; otherwise the most report-like wins.
+            if best is None or self._rank(verdict) > self._rank(best):
                 best = verdict
         if best is None or (not force and best.report < self.report_threshold):
             return None
         return best
 
+    def _rank(self, verdict: ModelVerdict) -> tuple[bool, float, float]:
+        report = verdict.report >= self.report_threshold
+        return (report, verdict.urgent if report else 0.0, verdict.report)
+
     def _window_logits(self, text: str, spans: list[tuple[int, int]]) -> list[float]:
-        """Approximate report logits of many windows, from prefix sums of
-        per-position weights (repeats counted): for ranking them only."""
-        get = self._report.get
-        zeros = repeat(0.0)
-        bigrams = list(map(add, text, text[1:]))
-        uni = list(map(get, text, zeros))
-        bi = [*map(get, bigrams, zeros), 0.0]
-        tri = [*map(get, map(add, bigrams, text[2:]), zeros), 0.0, 0.0]
-        prefix = [0.0, *accumulate(map(add, map(add, uni, bi), tri))]
-        return [(prefix[e] - prefix[s]) / math.sqrt(3 * (e - s)) for s, e in spans]
+        """Estimated report scores of many windows, from prefix sums over the
+        bigram at each position (its weight, and whether it is known): for
+        ranking the windows of a huge text only."""
+        values = list(map(self._report.get, map(add, text, text[1:])))
+        weight = [0.0, *accumulate(0.0 if v is None else v for v in values)]
+        known = [0, *accumulate(v is not None for v in values)]
+        last = len(values)
+        out = []
+        for s, e in spans:
+            e = min(e, last)
+            n = known[e] - known[s]
+            out.append((weight[e] - weight[s]) / math.sqrt(n) if n else 0.0)
+        return out
 
     def _full(self, window: str, span: tuple[int, int]) -> ModelVerdict:
+        import numpy as np
+
         index = self._index
-        rows = sorted({i for i in map(index.get, grams(window)) if i is not None})
+        rows = [i for i in map(index.get, set(grams(window))) if i is not None]
         if rows:
-            picked = self._weights[rows]
-            totals = picked.sum(axis=0, dtype=np.float64) / math.sqrt(len(rows)) + self._biases
+            totals = self._weights[rows].sum(axis=0, dtype=np.float64) / math.sqrt(len(rows)) + self._biases
         else:
-            picked = np.zeros((0, len(HEADS)), dtype=np.float32)
             totals = self._biases.astype(np.float64)
         cats = totals[1:9]
         probs = np.exp(cats - cats.max())
@@ -186,17 +275,25 @@ class TextModel:
             category_prob=float(probs[best]),
             urgent=_sigmoid(float(totals[9])),
             number_probs=tuple(_sigmoid(float(totals[10 + j])) for j in range(len(NUMBERS))),
-            features=self._explain(window, rows, picked, 1 + best),
             window=span,
+            text=window,
         )
 
-    def _explain(self, window: str, rows: list[int], picked: np.ndarray, column: int) -> tuple[str, ...]:
-        """Up to five n-grams of two or more characters that raised `column`
-        (and the report head) most, none inside another one chosen."""
-        if not rows:
-            return ()
-        weight = dict(zip(rows, (picked[:, column] + picked[:, 0]).tolist()))
-        candidates = {g: weight[self._index[g]] for g in set(grams(window)) if len(g) > 1 and g in self._index}
+    def explain(self, verdict: ModelVerdict) -> tuple[str, ...]:
+        """Up to five n-grams of two or more characters that raised the verdict's
+        category (and the report head) most, none inside another one chosen.
+
+        Asked only for what an officer will see (a suspected report), not on
+        every scored window."""
+        column = 1 + CATEGORY_IDS.index(verdict.category)
+        if not self._built:
+            self._build()
+        index = self._index
+        candidates = {}
+        for g in set(grams(verdict.text)):
+            i = index.get(g)
+            if i is not None and len(g) > 1:
+                candidates[g] = float(self._weights[i, column]) + float(self._weights[i, 0])
         chosen: list[str] = []
         for g, w in sorted(candidates.items(), key=lambda p: (-p[1], -len(p[0]), p[0])):
             if w <= 0 or len(chosen) == 5:
@@ -206,8 +303,10 @@ class TextModel:
         return tuple(chosen)
 
 
-def write_model(path: Path, vocabulary: list[str], weights: np.ndarray, biases: np.ndarray, header: dict) -> None:
+def write_model(path: Path, vocabulary: list[str], weights, biases, header: dict) -> None:
     """Write a model file; the same arguments always give the same bytes."""
+    import numpy as np
+
     header = {**header, "heads": list(HEADS)}
     head = json.dumps(header, ensure_ascii=False, sort_keys=True).encode("utf-8")
     vocab = "\n".join(vocabulary).encode("utf-8")

@@ -129,6 +129,26 @@ def binary_head(vec: Vectorizer, items: list[Sample], y: list[bool], **kwargs) -
     return head.coef_[0], float(head.intercept_[0])
 
 
+GATE_MISS = 0.002  # share of interesting training windows the bigram gate may skip
+
+
+def _calibrate_gate(vocabulary: list[str], weights: np.ndarray, biases: np.ndarray, texts: list[str], opt: dict) -> float:
+    """The bigram-estimate cutoff that lets through all but GATE_MISS of the
+    training windows whose exact report probability reaches the lowest
+    threshold the bot acts on (see TextModel._interesting)."""
+    from nlp.model import TextModel
+
+    thresholds = {name: float(opt.get(f"{name}_threshold", value)) for name, value in THRESHOLDS.items()}
+    model = TextModel(vocabulary, weights.astype(np.float32), biases.astype(np.float32), {"thresholds": thresholds})
+    model._build()
+    floor = model._report_logit
+    estimates = sorted(model.gate_score(t) for t in texts if len(t) <= WINDOW and model.report_logit(t) >= floor)
+    if not estimates:
+        return float("-inf")
+    # Rounded down so the cutoff stored in the header does not depend on the last bits.
+    return math.floor(estimates[int(len(estimates) * GATE_MISS)] * 1000) / 1000
+
+
 def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np.ndarray, np.ndarray, dict]:
     """Train every head; returns (vocabulary, weights, biases, header) for write_model."""
     LogisticRegression = _require_sklearn()
@@ -150,13 +170,22 @@ def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np
 
     positives = [s for s in data if s.label != "none"]
     X_pos = vec.matrix([s.text for s in positives])
-    category = LogisticRegression(C=opt["category_c"], max_iter=3000)
-    category.fit(X_pos, [CATEGORY_IDS.index(s.label) for s in positives])
     cat_coef = np.zeros((len(vec.vocabulary), len(CATEGORY_IDS)))
-    cat_bias = np.zeros(len(CATEGORY_IDS))
-    for j, cls in enumerate(category.classes_):
-        cat_coef[:, cls] = category.coef_[j]
-        cat_bias[cls] = category.intercept_[j]
+    cat_bias = np.full(len(CATEGORY_IDS), NEVER)
+    labels = [CATEGORY_IDS.index(s.label) for s in positives]
+    if len(set(labels)) == 1:  # one category only: it always wins
+        cat_bias[labels[0]] = 0.0
+    else:
+        category = LogisticRegression(C=opt["category_c"], max_iter=3000)
+        category.fit(X_pos, labels)
+        if len(category.classes_) == 2:  # a binary fit has one row: split it as softmax would
+            low, high = category.classes_
+            cat_coef[:, high], cat_coef[:, low] = category.coef_[0] / 2, -category.coef_[0] / 2
+            cat_bias[high], cat_bias[low] = category.intercept_[0] / 2, -category.intercept_[0] / 2
+        else:
+            for j, cls in enumerate(category.classes_):
+                cat_coef[:, cls] = category.coef_[j]
+                cat_bias[cls] = category.intercept_[j]
 
     # Urgency: reports with a known answer and the written hard negatives
     # (which borrow the dramatic words: 笑到窒息, 血条没了).
@@ -179,6 +208,7 @@ def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np
     vocabulary = vec.vocabulary
     header = {
         "format": 1,
+        "gate": _calibrate_gate(vocabulary, weights, biases, [s.text for s in data], opt),
         "thresholds": {name: float(opt.get(f"{name}_threshold", value)) for name, value in THRESHOLDS.items()},
         "options": {k: opt[k] for k in sorted(DEFAULTS)},
         "trained_on": dict(sorted(Counter(r.batch for r in rows).items())),

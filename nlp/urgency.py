@@ -45,6 +45,7 @@ class Urgency:
     numbers: tuple[str, ...]
     phrases: tuple[str, ...]
     cancelled: tuple[str, ...] = ()  # "negation:没有→流血", "context:那集→跳楼"
+    at: int = -1  # where in the text the first counted signal phrase starts
 
     @property
     def any(self) -> bool:
@@ -112,6 +113,7 @@ class UrgencyJudge:
         contexts = self._find_context(text, overlapping=True) if self._find_context else []
         found: dict[int, dict[int, list[str]]] = {}
         cancelled: list[str] = []
+        first: dict[int, int] = {}
         for pattern, start, end in matches:
             phrase = self._phrases[pattern]
             before = text[max(0, start - self._reach) : start]
@@ -128,13 +130,16 @@ class UrgencyJudge:
                 continue
             s_idx, g_idx = self._owner[pattern]
             found.setdefault(s_idx, {}).setdefault(g_idx, []).append(phrase)
+            first.setdefault(s_idx, start)
         strong = weak = False
         numbers: set[str] = set()
         phrases: list[str] = []
+        at = -1
         for s_idx, groups in found.items():
             signal = self.signals[s_idx]
             if len(groups) < len(signal.groups):
                 continue
+            at = first[s_idx] if at < 0 else min(at, first[s_idx])
             if signal.strong:
                 strong = True
             else:
@@ -144,4 +149,4 @@ class UrgencyJudge:
                 phrases.extend(p for p in groups[g] if p not in phrases)
         if not (strong or weak):
             return Urgency(False, False, (), (), tuple(dict.fromkeys(cancelled)))
-        return Urgency(strong, weak, order_numbers(numbers), tuple(phrases), tuple(dict.fromkeys(cancelled)))
+        return Urgency(strong, weak, order_numbers(numbers), tuple(phrases), tuple(dict.fromkeys(cancelled)), at)

@@ -134,3 +134,32 @@ def test_bad_backfill_and_verify_get_one_line_and_change_nothing(run_full, tmp_p
 def test_verify_of_an_ordinary_case_is_refused(run_full) -> None:
     transcript = run_full(say("09:00", "张大妈", "楼下两个人吵起来了，快打架了", GROUP1) + say("09:05", "李警官", "核实 1"))
     assert any("核实" in m["text"] and "待认领" in m["text"] for m in to(transcript, "李警官")[1:])
+
+
+def test_pingan_train_learns_from_the_desk(run_full, tmp_path) -> None:
+    """补录 and 误报 texts from a bot database join the training data."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    from nlp.model import TextModel
+
+    db = tmp_path / "desk.db"
+    run_full(
+        say("09:00", "张大妈", "楼下两个人吵起来了，快打架了", GROUP1)
+        + say("09:10", "李警官", "误报 1")
+        + say("10:00", "李警官", f"补录 官园社区 {BACKFILL}"),
+        db_path=db,
+    )
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rows = ["text\tlabel\tsource\turgent"]
+    rows += [f"{a}和{b}又吵起来了\tdispute\tt:1\t" for a in "张王李赵" for b in "刘陈杨黄"]
+    rows += [f"{a}家门口有人拿刀砍人\tdispute\tt:2\t110+120" for a in "张王李赵"]
+    rows += [f"有人冒充{a}让{b}转账\tfraud\tt:3\t" for a in "公安银行" for b in "我他她"]
+    rows += [f"今天{a}去{b}吃饭\tnone\tt:4\t" for a in "我你他她" for b in "食堂饭店"]
+    (corpus / "tiny.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "m.bin"
+    result = CliRunner().invoke(main, ["train", "--corpus", str(corpus), "--feedback-db", str(db), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    trained_on = TextModel.load(out).header["trained_on"]
+    assert trained_on == {"feedback_false_alarm": 1, "feedback_missed": 1, "tiny": len(rows) - 1}
