@@ -61,8 +61,8 @@ class Policy:
 
     @classmethod
     def from_thresholds(cls, thresholds: dict) -> Policy:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: float(v) for k, v in thresholds.items() if k in known})
+        types = {f.name: f.type for f in fields(cls)}
+        return cls(**{k: int(v) if types[k] in ("int", int) else float(v) for k, v in thresholds.items() if k in types})
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ class Classifier:
                 tier="suspected",
                 category=model.category,
                 severity=SUSPECTED_SEVERITY,
-                keywords=self.model.explain(model),  # type: ignore[union-attr]
+                keywords=self.model.explain(model) if self.model is not None else (),
                 rules=lex.rules + _model_rules(model),
                 score=model.report,
             )

@@ -38,10 +38,14 @@ DEFAULTS = {
 # urgency is favoured over calm because a missed life at risk is the worst error.
 THRESHOLDS = {
     "report": 0.9,
-    "urgent": 0.3,
-    "urgent_report": 0.5,
+    "urgent": 0.2,
+    "urgent_report": 0.3,
     "weak_signal": 0.6,
+    # The model overrules the lexicon only on chat-length messages (it learned
+    # chat; on long formal text, a scam script or a court record, it would
+    # veto real reports: the dev floors of fraud and traffic fell to 3-9%).
     "lexicon_veto": 0.6,
+    "veto_chars": 40,
     "signal_veto": 0.3,
     "model_category": 0.6,
     "number": 0.2,
