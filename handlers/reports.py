@@ -76,7 +76,9 @@ def judge(text: str, detection: Detection) -> Report | None:
         suspected = detection.suspected and explicit is None
         rules = detection.rules + ((f"explicit:{explicit}",) if explicit else ()) + ((SUSPECTED_RULE,) if suspected else ())
         category = detection.category or EXPLICIT_DEFAULT_CATEGORY
-        return Report(category, detection.severity or "normal", detection.keywords, rules, numbers, explicit is not None, suspected)
+        # A suspected verdict's "keywords" are model n-grams: not words to show as 关键词.
+        keywords = () if detection.suspected and not suspected else detection.keywords
+        return Report(category, detection.severity or "normal", keywords, rules, numbers, explicit is not None, suspected)
     if explicit:
         return Report(EXPLICIT_DEFAULT_CATEGORY, "normal", (), (f"explicit:{explicit}",), (), True)
     return None
@@ -199,7 +201,8 @@ class ContactGroupReports:
             lines.append(f"词库未确认，未在群内回复。属实请回复“核实 {case.id}”，不属实请回复“误报 {case.id}”。")
             return Outgoing(text="\n".join(lines), contact=case.officer, key=f"case:{case.id}:suspected")
         if case.keywords:
-            lines.append(f"关键词：{'、'.join(case.keywords)}")
+            label = "疑似依据（模型特征）" if SUSPECTED_RULE in case.rules else "关键词"
+            lines.append(f"{label}：{'、'.join(case.keywords)}")
         if case.explicit and not case.keywords:
             lines.append("依据：群众主动举报/求助")
         lines.append(f"回复“认领 {case.id}”认领。")

@@ -41,6 +41,7 @@ MAX_LEXICON_WINDOWS = 24
 DEFAULT_NUMBER = {"fire": "119"}
 SIGNAL_CATEGORY = {"fire": "fire", "fire_weak": "fire", "trapped": "fire", "water": "drowning", "missing": "missing"}
 SUSPECTED_SEVERITY = "normal"
+NEGATED_URGENT = 0.6
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,10 @@ class Classifier:
         )
         strong = urgency.strong and report >= p.signal_veto
         weak = urgency.weak and (lex_flagged or report >= p.weak_signal)
-        model_urgent = model is not None and report >= p.urgent_report and model.urgent >= p.urgent
+        # "没有人流血": a negated sign of danger asks more of the model's own urgency.
+        negated = not urgency.any and any(c.startswith("negation:") for c in urgency.cancelled)
+        urgent_bar = max(p.urgent, NEGATED_URGENT) if negated else p.urgent
+        model_urgent = model is not None and report >= p.urgent_report and model.urgent >= urgent_bar
         urgent = strong or weak or (lex_flagged and lex.urgent) or model_urgent
         if lex_flagged:
             if model is not None and model.category != lex.category and model.category_prob >= p.model_category:

@@ -1,7 +1,7 @@
 """The detector's verdict on one message: a pure value, no I/O."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 CATEGORIES: dict[str, str] = {
     "dispute": "矛盾纠纷",

@@ -13,7 +13,6 @@ through the typos and homophones residents type (报井 for 报警 keeps 报).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from operator import add
 
 from nlp.normalize import normalize
@@ -43,13 +42,6 @@ def grams(text: str) -> list[str]:
     """Every character 1-, 2- and 3-gram of prepared `text`, with repeats, in text order."""
     bigrams = list(map(add, text, text[1:]))
     return [*text, *bigrams, *map(add, bigrams, text[2:])]
-
-
-def positions(text: str) -> Iterator[tuple[int, list[str]]]:
-    """(index, the n-grams starting there) for prepared `text`: for window sums."""
-    n = len(text)
-    for i in range(n):
-        yield i, [text[i : i + k] for k in (1, 2, 3) if i + k <= n]
 
 
 def windows(length: int) -> list[tuple[int, int]]:

@@ -168,7 +168,8 @@ class TextModel:
         return self._report_bias + sum(map(self._report.get, present, repeat(0.0))) / math.sqrt(known)
 
     def gate_score(self, prepared: str) -> float:
-        """The summed report weights of the strongest positive n-grams present:
+        """The summed report weights of the strongest positive n-grams present
+        (per square root of the text's length):
         one pass of a compiled automaton, a microsecond for a chat line. Most
         chat has almost none of them, and is then no report for certain."""
         if not self._built:
@@ -177,7 +178,9 @@ class TextModel:
             return math.inf
         found = {i for i, _, _ in self._find_gate(prepared, overlapping=True)}
         weights = self._gate_weights
-        return sum([weights[i] for i in found])
+        # Per square root of length, as the exact score is: a long window does
+        # not pass the gate merely by being long.
+        return sum([weights[i] for i in found]) / math.sqrt(len(prepared) or 1)
 
     def _interesting(self, piece: str) -> float | None:
         """The exact report score of `piece`, or None when it is surely below every threshold."""
@@ -218,7 +221,9 @@ class TextModel:
                 if not exact:
                     distinct.append((estimate, span))
                 elif force:
-                    distinct.append((self.report_logit(piece), span))
+                    # Forced (the lexicon or an urgency signal already spoke): the
+                    # cheap gate score ranks the windows, the best two are scored exactly.
+                    distinct.append((self.gate_score(piece), span))
                 else:
                     logit = self._interesting(piece)
                     if logit is not None:
@@ -292,7 +297,7 @@ class TextModel:
         candidates = {}
         for g in set(grams(verdict.text)):
             i = index.get(g)
-            if i is not None and len(g) > 1:
+            if i is not None and len(g) > 1 and g.isalnum():  # no punctuation in what officers read
                 candidates[g] = float(self._weights[i, column]) + float(self._weights[i, 0])
         chosen: list[str] = []
         for g, w in sorted(candidates.items(), key=lambda p: (-p[1], -len(p[0]), p[0])):

@@ -5,7 +5,6 @@ test wants them; `run_cli` runs a command to its end and returns code and output
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -32,13 +31,9 @@ def bot_config(directory: Path, database: str = "data/pingan.db", web_port: int 
 
 
 def cli_env(endpoint: str | None = "127.0.0.1:9", token: str | None = "test-token") -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHATY_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    if endpoint is not None:
-        env["WECHATY_PUPPET_SERVICE_ENDPOINT"] = endpoint
-    if token is not None:
-        env["WECHATY_PUPPET_SERVICE_TOKEN"] = token
-    return env
+    from tests.e2e_bot import BotProcess
+
+    return BotProcess.environment(endpoint, token)
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60) -> Result:

@@ -89,6 +89,8 @@ def test_a_flagged_report_in_the_same_room_confirms_the_suspected_case(run_full,
     )
     notices = to(transcript, "李警官")
     assert "疑似" in notices[0]["text"] and "【新警情】#1" in notices[1]["text"]
+    # Model n-grams are never presented as lexicon keywords.
+    assert "关键词" not in notices[1]["text"] and "疑似依据" in notices[1]["text"]
     # Confirmed at 09:05, so the escalation clock runs from then.
     assert [m["at"][11:16] for m in notices[2:] if "催办" in m["text"]] == ["11:05"]
     assert any("收到" in m["text"] for m in in_room(transcript, GROUP1))
@@ -163,3 +165,10 @@ def test_pingan_train_learns_from_the_desk(run_full, tmp_path) -> None:
     assert result.exit_code == 0, result.output
     trained_on = TextModel.load(out).header["trained_on"]
     assert trained_on == {"feedback_false_alarm": 1, "feedback_missed": 1, "tiny": len(rows) - 1}
+
+
+def test_an_explicit_report_the_model_alone_places_shows_no_ngrams_as_keywords(run_full, suspected_text: str) -> None:
+    transcript = run_full(say("09:00", "张大妈", "举报 " + suspected_text, GROUP1))
+    notice = to(transcript, "李警官")[0]["text"]
+    assert "【新警情】#1" in notice and "关键词" not in notice and "依据：群众主动举报/求助" in notice
+    assert any("收到" in m["text"] for m in in_room(transcript, GROUP1))
