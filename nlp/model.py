@@ -63,6 +63,10 @@ class ModelVerdict:
         return tuple(n for n, prob in zip(NUMBERS, self.number_probs) if prob >= threshold)
 
 
+def _log_odds(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x > -60 else 0.0
 
@@ -87,7 +91,9 @@ class TextModel:
         # Below the lowest probability any decision uses (nlp.classifier.Policy),
         # an unforced window is of no interest: as a raw score, to skip the sigmoid.
         lowest = min([self.report_threshold] + [float(self.thresholds[k]) for k in ("urgent_report", "weak_signal") if k in self.thresholds])
-        self._report_logit = math.log(lowest / (1 - lowest))
+        self._report_logit = _log_odds(lowest)
+        self._suspect_logit = _log_odds(self.report_threshold)
+        self._urgent_logit = _log_odds(float(self.thresholds.get("urgent", 0.5)))
         # The gate: the report weights of the GATE_GRAMS strongest positive
         # n-grams found in a text, summed. Below `gate` the text cannot be of
         # interest (calibrated by `pingan train`; -inf: every text is scored).
@@ -102,6 +108,8 @@ class TextModel:
         self._index = dict(zip(vocabulary, range(len(vocabulary))))
         report = weights[:, 0].tolist()
         self._report = dict(zip(vocabulary, report))
+        self._urgent = dict(zip(vocabulary, weights[:, HEADS.index("urgent")].tolist()))
+        self._urgent_bias = float(self._biases[HEADS.index("urgent")])
         self._known = frozenset(vocabulary)
         self._report_bias = float(self._biases[0])
         strongest = sorted((g for g, w in zip(vocabulary, report) if w > 0 and len(g) > 1), key=lambda g: (-self._report[g], g))
@@ -158,14 +166,21 @@ class TextModel:
 
     def report_logit(self, prepared: str) -> float:
         """Raw report score of one short prepared text (the whole of it)."""
+        present, known = self._present(prepared)
+        return self._logit(present, known, self._report, self._report_bias)
+
+    def _present(self, prepared: str) -> tuple[set[str], int]:
+        """The distinct n-grams of `prepared`, and how many the model knows."""
         bigrams = list(map(add, prepared, prepared[1:]))
         present = {*prepared, *bigrams, *map(add, bigrams, prepared[2:])}
-        # Both loops run in C: the known n-grams by set intersection, their
-        # weights by dict lookups defaulting to 0 for unknown ones.
-        known = len(present & self._known)
+        return present, len(present & self._known)  # set intersection: a C loop
+
+    @staticmethod
+    def _logit(present: set[str], known: int, head: dict[str, float], bias: float) -> float:
+        """One head's raw score from dict lookups (0 for unknown n-grams), in C."""
         if not known:
-            return self._report_bias
-        return self._report_bias + sum(map(self._report.get, present, repeat(0.0))) / math.sqrt(known)
+            return bias
+        return bias + sum(map(head.get, present, repeat(0.0))) / math.sqrt(known)
 
     def gate_score(self, prepared: str) -> float:
         """The summed report weights of the strongest positive n-grams present
@@ -183,11 +198,19 @@ class TextModel:
         return sum([weights[i] for i in found]) / math.sqrt(len(prepared) or 1)
 
     def _interesting(self, piece: str) -> float | None:
-        """The exact report score of `piece`, or None when it is surely below every threshold."""
+        """The exact report score of `piece`, or None when nothing the bot does
+        could follow from it: below every report threshold, or a middling report
+        score whose urgency head is below the urgent threshold too. Both heads
+        are plain dict lookups here; numpy only runs for what may be flagged."""
         if self.gate_score(piece) < self._gate:
             return None
-        logit = self.report_logit(piece)
-        return logit if logit >= self._report_logit else None
+        present, known = self._present(piece)
+        logit = self._logit(present, known, self._report, self._report_bias)
+        if logit < self._report_logit:
+            return None
+        if logit < self._suspect_logit and self._logit(present, known, self._urgent, self._urgent_bias) < self._urgent_logit:
+            return None
+        return logit
 
     def score(self, text: str, prepared: bool = False, force: bool = False) -> ModelVerdict | None:
         """The verdict on `text`, or None when no window looks like a report.
@@ -238,7 +261,7 @@ class TextModel:
             # outranks a louder ordinary one; otherwise the most report-like wins.
             if best is None or self._rank(verdict) > self._rank(best):
                 best = verdict
-        if best is None or (not force and best.report < self.report_threshold):
+        if best is None:
             return None
         return best
 
