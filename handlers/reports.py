@@ -99,7 +99,9 @@ class ContactGroupReports:
         between writing the case and queuing its messages. Keys keep it to once."""
         for case, first in await self.s.db.read(case_store.unannounced_cases):
             log.warning("补发案件 %s 的通知（上次运行在立案后中断）", case.label)
-            await self._announce(case, first["sender"], datetime.fromisoformat(first["at"]), first["text"])
+            # A suspected case is made good as what it is: the officer only, no group reply.
+            announce = self._announce_suspected if case.status == case_store.UNVERIFIED else self._announce
+            await announce(case, first["sender"], datetime.fromisoformat(first["at"]), first["text"])
 
     def matches(self, msg: Incoming) -> bool:
         return msg.room is not None and self.s.config.group(msg.room) is not None
