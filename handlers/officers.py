@@ -22,7 +22,8 @@ from handlers.base import Services
 from handlers.commands_parse import Command, CommandError, command_word, parse
 from handlers.escalation import EscalationClock
 from handlers.followups import FollowupReminders
-from handlers.reports import EXPLICIT_DEFAULT_CATEGORY, ack_message
+from handlers.backfill import backfill
+from handlers.reports import ack_message
 from handlers.stats_text import stats_text
 from storage import cases as cs
 from storage import followups as fs
@@ -252,33 +253,10 @@ class OfficerCommands:
             groups = [g for g in groups if g.station == officer.station]
         if not groups:
             return f"没有找到“{ct.clip(place, 20)}”对应的本所警民联系群，请写群名或社区名。请发送：补录 群名或社区 情况内容"
-        group = groups[0]
-        detection = self.s.detector.detect(cmd.text)
-        category = detection.category if detection.flagged and detection.category else EXPLICIT_DEFAULT_CATEGORY
-        severity = detection.severity if detection.flagged and detection.severity else "normal"
-        at = msg.at
-
-        def txn(db: sqlite_utils.Database) -> Case:
-            case = cs.open_case(
-                db, at=at, room=group.room, community=group.community, station=group.station, officer=group.officer,
-                category=category, severity=severity, reporter=officer.name, text=cmd.text,
-                keywords=detection.keywords if detection.flagged and not detection.suspected else (),
-                rules=("backfill",), explicit=True,
-            )
-            cs.add_event(db, case.id, at, "backfilled", officer.name, "机器人漏报，民警补录")
-            cs.add_event(db, case.id, at, "notified", group.officer, "补录")
-            cs.record_feedback(db, "missed", case, cmd.text, at, officer.name)
-            return case
-
-        case = await self.s.db.write(txn)
+        case, reply = await backfill(self.s, officer, groups[0], cmd.text, officer.name, msg.at)
         self.escalation.schedule(case)
         log.info("%s 补录案件 %s", officer.name, case.label)
-        where = f"{ct.kind(case)}，{case.community}"
-        if group.officer != officer.name:
-            notice = f"【补录警情】{case.label} {where}\n{officer.name}补录：{ct.clip(cmd.text, 500)}\n回复“认领 {case.id}”认领。"
-            await self.s.send(Outgoing(text=notice, contact=group.officer, urgent=case.severity == "urgent"))
-            return f"已补录为{case.label}（{where}），已通知{group.officer}。此条已记为漏报样本，用于改进识别。"
-        return f"已补录为{case.label}（{where}）。此条已记为漏报样本，用于改进识别。请回复“认领 {case.id}”认领。"
+        return reply
 
     async def _transfer(self, msg: Incoming, officer: Officer, cmd: Command) -> str:
         assert cmd.case_id is not None and cmd.officer is not None

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable
 
-from bot.config import ContactGroup
+from bot.config import ContactGroup, Officer
 from bot.events import Incoming, Outgoing
+from handlers.backfill import EXPLICIT_DEFAULT_CATEGORY, backfill, parse_quote
 from handlers.base import Services
 from handlers.progress import answer_progress, is_progress_query
 from handlers.text import clip, local_minute, strip_leading_mentions
@@ -25,7 +26,6 @@ log = logging.getLogger(__name__)
 
 MERGE_WINDOW = timedelta(minutes=30)
 EXPLICIT_PREFIXES = ("求助", "报警", "举报")
-EXPLICIT_DEFAULT_CATEGORY = "security"  # an explicit report the detector cannot place
 SEVERITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 NOTICE_TEXT_LIMIT = 500
 
@@ -113,8 +113,13 @@ class ContactGroupReports:
         if is_progress_query(msg):
             await answer_progress(self.s, msg)
             return
-        if config.officer(msg.sender) is not None:
-            return  # officers' own messages are never reports
+        officer = config.officer(msg.sender)
+        if officer is not None:
+            # Officers' own messages are never reports; but an officer may quote a
+            # resident's message the bot missed with "@平安助手 补录".
+            if msg.mentions_bot and "补录" in msg.text:
+                await self._backfill_in_group(msg, group, officer)
+            return
         text = strip_leading_mentions(msg.text) if msg.mentions_bot else msg.text
         report = judge(text, self.s.detector.detect(text))
         if report is None:
@@ -125,6 +130,21 @@ class ContactGroupReports:
             # Life at risk: tell them to call the emergency line before anything else.
             await self.s.send(Outgoing(text=urgent_reply(report.numbers), room=msg.room, mentions=(msg.sender,), urgent=True))
         await self._record(msg, text, group, report)
+
+    async def _backfill_in_group(self, msg: Incoming, group: ContactGroup, officer: Officer) -> None:
+        quote = parse_quote(msg.text)
+        if quote is not None:
+            text, reporter = quote.text, quote.sender
+        else:
+            text, reporter = strip_leading_mentions(msg.text).partition("补录")[2].strip(), officer.name
+        if not text:
+            reply = "请引用居民的那条消息再发“@平安助手 补录”，或私聊发送：补录 群名或社区 情况内容"
+        else:
+            case, reply = await backfill(self.s, officer, group, text, reporter, msg.at)
+            if self.on_case_opened is not None:
+                await self.on_case_opened(case)
+        # The reply goes privately: the group is not the place for case details.
+        await self.s.send(Outgoing(text=reply, contact=officer.name))
 
     async def _record(self, msg: Incoming, text: str, group: ContactGroup, report: Report) -> None:
         at = msg.at

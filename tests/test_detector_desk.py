@@ -199,3 +199,25 @@ async def test_a_suspected_case_cut_off_by_a_crash_is_made_good_as_suspected(tmp
     transcript = sim.transcript()
     assert in_room(transcript, GROUP1) == []
     assert "【疑似警情·待核实】#1" in only(to(transcript, "李警官"))["text"]
+
+
+QUOTED = f"「张大妈：{BACKFILL}」\n- - - - - - - - - - - - - - -\n@平安助手 补录"
+
+
+def test_backfill_by_quoting_the_resident_in_the_group(run_full, tmp_path) -> None:
+    db = tmp_path / "quote.db"
+    transcript = run_full(say("10:00", "李警官", QUOTED, GROUP1, mentions=("平安助手",)), db_path=db)
+    assert in_room(transcript, GROUP1) == []  # the reply goes privately
+    reply = to(transcript, "李警官")[0]["text"]
+    assert reply.startswith("已补录为#1") and "漏报样本" in reply
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select reporter, room from cases where id = 1").fetchone() == ("张大妈", GROUP1)
+        assert conn.execute("select kind, text from detector_feedback").fetchall() == [("missed", BACKFILL)]
+
+
+def test_a_bare_backfill_in_the_group_asks_for_the_quote_and_opens_nothing(run_full, tmp_path) -> None:
+    db = tmp_path / "bare.db"
+    transcript = run_full(say("10:00", "李警官", "@平安助手 补录", GROUP1, mentions=("平安助手",)), db_path=db)
+    assert "请引用居民的那条消息" in only(to(transcript, "李警官"))["text"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from cases").fetchone()[0] == 0
