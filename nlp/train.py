@@ -24,7 +24,7 @@ from nlp.corpus import Example
 from nlp.features import WINDOW, grams, prepare, windows
 from nlp.model import CATEGORY_IDS, HEADS, NUMBERS
 
-MIN_DF = 2  # an n-gram seen in one message only is noise, not a feature
+MIN_DF = 5  # rarer n-grams are noise: a vocabulary 3x smaller scored as well on held-out batches
 DEFAULTS = {
     "report_c": 10.0,
     "category_c": 10.0,
