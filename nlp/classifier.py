@@ -121,7 +121,7 @@ class Classifier:
         if len(text) <= self._window:
             return self.lexicon.detect(text), text
         best, best_piece = NOT_FLAGGED, text[: self._window]
-        withdrawn: Detection | None = None
+        withdrawn_verdict: Detection | None = None
         step = self._window - LEXICON_OVERLAP
         pieces = [text[start : start + self._window] for start in range(0, len(text) - LEXICON_OVERLAP, step)]
         counts = [self.lexicon.hit_count(piece) for piece in pieces]
@@ -130,16 +130,16 @@ class Classifier:
             verdict = self.lexicon.detect(pieces[i])
             if verdict.flagged and _rank(verdict) > _rank(best):
                 best, best_piece = verdict, pieces[i]
-            elif not verdict.flagged and withdrawn is None and _withdrawn(verdict):
-                withdrawn = verdict
-        return (best if best.flagged or withdrawn is None else withdrawn), best_piece
+            elif withdrawn_verdict is None and withdrawn(verdict):
+                withdrawn_verdict = verdict
+        return (best if best.flagged or withdrawn_verdict is None else withdrawn_verdict), best_piece
 
     # --- combination ----------------------------------------------------------------
 
     def evidence(self, text: str) -> Evidence:
         """What each stage says about `text` (the model is always asked when it could matter)."""
         lex, lex_window = self._lexicon_window(text)
-        if not lex.flagged and _withdrawn(lex):
+        if withdrawn(lex):
             return Evidence(lex, NO_URGENCY, None, len(text))
         prepared = prepare(text)
         urgency = self.urgency.judge(prepared)
@@ -165,7 +165,7 @@ class Classifier:
         """Combine the stages' evidence under `policy` (default: the model's tuned thresholds)."""
         p = policy or self.policy
         lex, urgency, model = ev.lexicon, ev.urgency, ev.model
-        if not lex.flagged and _withdrawn(lex):
+        if withdrawn(lex):
             return lex
         report = model.report if model is not None else (1.0 if lex.flagged else 0.0)
         # The model may overrule the lexicon only where it is nearly sure there is
@@ -239,8 +239,9 @@ def _rank(d: Detection) -> tuple[bool, float]:
     return (d.urgent, d.score) if d.flagged else (False, -1.0)
 
 
-def _withdrawn(d: Detection) -> bool:
-    return any(r.startswith(WITHDRAWING) for r in d.rules)
+def withdrawn(d: Detection) -> bool:
+    """The lexicon found this is no live report (a notice, an old event, a reassurance)."""
+    return not d.flagged and any(r.startswith(WITHDRAWING) for r in d.rules)
 
 
 def _model_rules(model: ModelVerdict) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from nlp.classifier import Classifier, Evidence
+from nlp.classifier import Classifier, Evidence, withdrawn
 from nlp.corpus import REAL_CHAT_FILE, Example, held_out_chat, training_rows
 from nlp.detection import Detection
 from nlp.detector import Detector
@@ -60,7 +60,7 @@ def fold_evidence(
     def judge(classifier: Classifier, held: list[Example]) -> None:
         for r in held:
             ev = classifier.evidence(r.text)
-            if ev.model is None and classifier.model is not None and not _withdrawn_lexicon(ev):
+            if ev.model is None and classifier.model is not None and not withdrawn(ev.lexicon):
                 # Force the model's opinion so every threshold can be tried.
                 ev = Evidence(ev.lexicon, ev.urgency, classifier.model.score(r.text, force=True), ev.length)
             out.append((as_row(r), ev, classifier))
@@ -74,6 +74,3 @@ def fold_evidence(
     progress(f"{REAL_CHAT} (held-out part)")
     return out
 
-
-def _withdrawn_lexicon(ev: Evidence) -> bool:
-    return not ev.lexicon.flagged and any(r.startswith(("notice:", "distant:", "reassurance:")) for r in ev.lexicon.rules)
