@@ -5,6 +5,7 @@ Real processes and real sockets: waits poll with timeouts instead of sleeping.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -171,6 +172,39 @@ async def test_bad_input_from_the_wire_is_survived(connected, gateway: PuppetGat
     assert delivered[no_topic].room == "notopic@chatroom"  # never a configured topic
     assert delivered[no_name].sender == "wxid_noname"
     assert delivered[empty].text == ""
+
+
+NEWER_TYPES = ("chat-history", "group-note", "transfer", "red-envelope", "url", "video", "post")
+
+
+async def test_message_types_the_client_does_not_know_cost_one_line_each(
+        connected, gateway: PuppetGateway, caplog: pytest.LogCaptureFixture) -> None:
+    """`post` (16) is newer than python-wechaty's type table, which raised IndexError
+    on it: a traceback per message. Now each is ignored with at most one plain line."""
+    _, inbox = connected
+    caplog.set_level(logging.DEBUG, logger="bot.transports.wechaty")
+    ignored = [await gateway.say("张大妈", room=ROOM, type=kind) for kind in NEWER_TYPES]
+    last = await gateway.say("张大妈", "类型之后", room=ROOM)
+    await inbox.wait_for(lambda m: m.id == last)
+    assert not set(ignored) & {m.id for m in inbox.messages}
+    ours = [r for r in caplog.records if r.name == "bot.transports.wechaty"]
+    assert not [r for r in ours if r.exc_info or r.levelno >= logging.WARNING]
+    for message_id in ignored:
+        lines = [r for r in ours if message_id in r.getMessage()]
+        assert len(lines) == 1 and "\n" not in lines[0].getMessage(), lines
+    assert "ignoring post message" in "".join(r.getMessage() for r in ours)
+
+
+async def test_a_mention_the_gateway_cannot_resolve_keeps_the_message(
+        connected, gateway: PuppetGateway) -> None:
+    _, inbox = connected
+    text = f"@{BOT}\u2005@某人\u2005举报 楼下有人打架"
+    message_id = await gateway.say("张大妈", text, room=ROOM,
+                                   mentions=[BOT, {"id": "wxid_left_wechat"}, "李警官"])
+    incoming = await inbox.wait_for(lambda m: m.id == message_id)
+    assert (incoming.sender, incoming.text) == ("张大妈", text)
+    assert incoming.mentions == (BOT, "wxid_left_wechat", "李警官")
+    assert incoming.mentions_bot
 
 
 async def test_handler_errors_do_not_stop_delivery(gateway: PuppetGateway) -> None:

@@ -27,8 +27,10 @@
  *
  * Control API (JSON in and out):
  *   POST /say    {"from": name|id, "room": topic|id (omit for a private chat),
- *                 "text": "...", "mentions": [name|id...], "type": "text"|"image"|
- *                 "voice"|"location"|"mini-program"|"recalled"|"unknown",
+ *                 "text": "...", "mentions": [name|id|{"id": raw id}...],
+ *                 "type": "text"|"image"|"voice"|"location"|"mini-program"|"recalled"|
+ *                 "unknown"|"chat-history"|"group-note"|"transfer"|"red-envelope"|"url"|
+ *                 "video"|"post",
  *                 "id": optional message id; an id already used re-emits that message}
  *                -> {"messageId": "..."}
  *   POST /topic  {"room": topic|id, "topic": "new topic"}  rename a room
@@ -54,6 +56,13 @@ const MESSAGE_TYPES = {
   'mini-program': PUPPET.types.Message.MiniProgram,
   recalled: PUPPET.types.Message.Recalled,
   unknown: PUPPET.types.Message.Unknown,
+  'chat-history': PUPPET.types.Message.ChatHistory,
+  'group-note': PUPPET.types.Message.GroupNote,
+  transfer: PUPPET.types.Message.Transfer,
+  'red-envelope': PUPPET.types.Message.RedEnvelope,
+  url: PUPPET.types.Message.Url,
+  video: PUPPET.types.Message.Video,
+  post: PUPPET.types.Message.Post,
 }
 
 function readOptions () {
@@ -271,7 +280,10 @@ function say (puppet, world, request) {
   }
   const talker = world.contact(request.from)
   const room = request.room !== undefined && request.room !== null ? world.room(request.room) : undefined
-  const mentionIdList = (request.mentions || []).map(name => world.contact(name).id)
+  // A mention given as {"id": "..."} goes on the wire as is, even an id nobody has
+  // (what a gateway sends for someone who left WeChat or who it cannot look up).
+  const mentionIdList = (request.mentions || []).map(
+    entry => typeof entry === 'object' && entry !== null ? entry.id : world.contact(entry).id)
   let text = request.text ?? ''
   if (type === PUPPET.types.Message.Recalled && !request.text) {
     text = 'recalled-' + crypto.randomUUID()
