@@ -118,6 +118,7 @@ class Outbox:
         self._unrecorded: list[tuple[Outgoing, datetime]] = []
         # Rows sent whose sent_at could not be written: never sent again, marked later.
         self._unmarked: dict[int, datetime] = {}
+        self._draining = asyncio.Lock()
         # Set by put() when an urgent message arrives: a drain pass restarts for it.
         self._urgent_arrived = False
         # Told when a message had to be kept in memory and when memory is written out
@@ -168,7 +169,14 @@ class Outbox:
     async def drain(self) -> datetime | None:
         """Send everything queued that the rate limits allow now, urgent first and in
         order per room; stop at the first transport failure (the rest stays queued).
-        Returns when the next held-back message may go, or None if nothing waits."""
+        Returns when the next held-back message may go, or None if nothing waits.
+
+        One drain at a time: two (a scheduler job and the send loop) would both
+        record the same sends, and the second would find them already gone."""
+        async with self._draining:
+            return await self._drain()
+
+    async def _drain(self) -> datetime | None:
         while True:
             transport_failed, memory_ready = await self._send_from_memory()
             if transport_failed:

@@ -169,3 +169,17 @@ async def test_a_room_not_found_is_retried_with_backoff_without_holding_up_other
     row = await db.read(lambda d: list(d.query("select attempts, failed from outbox where text = '发不出'"))[0])
     await db.close()
     assert row["attempts"] == MAX_ATTEMPTS and row["failed"]
+
+
+async def test_two_drains_at_once_send_and_record_each_message_once(tmp_path):
+    """A scheduler job and the send loop may drain together: each message goes once,
+    is recorded once, and neither drain fails."""
+    clock, db, transport, outbox = await make(tmp_path)
+    for i in range(5):
+        await outbox.put(Outgoing(text=f"第{i}条", contact=f"居民{i}", key=f"k{i}"))
+    results = await asyncio.gather(outbox.drain(), outbox.drain(), return_exceptions=True)
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert sorted(m.text for _, m in transport.sent) == [f"第{i}条" for i in range(5)]
+    rows = await db.read(lambda d: list(d.query("select count(*) as n, count(sent_at) as sent from outbox")))
+    assert rows == [{"n": 5, "sent": 5}]
+    await db.close()
