@@ -24,6 +24,7 @@ from handlers.escalation import EscalationClock
 from handlers.followups import FollowupReminders
 from handlers.guard_posts import GuardPosts
 from handlers.officers import OfficerCommands
+from handlers.private_reports import PrivateReports
 from handlers.reports import ContactGroupReports
 from storage.db import Database
 
@@ -85,9 +86,11 @@ class App:
         """Every behaviour of the bot, in the order handlers are offered a message."""
         escalation = EscalationClock(services)
         followups = FollowupReminders(services)
+        reports = ContactGroupReports(services, on_case_opened=escalation.on_case_changed)
         return [
-            ContactGroupReports(services, on_case_opened=escalation.on_case_changed),
-            GuardPosts(services),
+            reports,
+            GuardPosts(services, report=reports.report),
+            PrivateReports(services, report=reports.report),
             OfficerCommands(services, escalation, followups),
             escalation,
             followups,

@@ -5,14 +5,19 @@ check-in, 代班 to swaps and 值班表 to the table; at start it warns about ye
 without state calendar data, settles shifts that ended while the bot was down, and
 schedules reminders, chasing, officer notices and the weekly table.
 
-Ordinary chat in a guard-post room is not stored or answered.
+Anything else goes through the detector (SPEC.md "Reports in guard-post
+groups"): a report opens a case for the school's supervising officer, an urgent
+one gets the emergency reply first. The reports feature is handed in as a
+callable, so the two features do not import each other. Ordinary chat in a
+guard-post room is not stored or answered.
 """
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Awaitable, Callable
 
-from bot.config import School
+from bot.config import ContactGroup, School
 from bot.events import Incoming, Outgoing
 from handlers.base import Services
 from handlers.duty_table import WeeklyTable, week_of
@@ -34,9 +39,13 @@ HELP_TEXT = (
 )
 
 
+ReportHandler = Callable[[Incoming, ContactGroup], Awaitable[bool]]
+
+
 class GuardPosts:
-    def __init__(self, services: Services):
+    def __init__(self, services: Services, report: ReportHandler | None = None):
         self.s = services
+        self.report = report
         self.tz = services.config.bot.tz
         self.checkins = CheckIns(services)
         self.swaps = Swaps(services)
@@ -65,8 +74,17 @@ class GuardPosts:
             await self.swaps.handle(school, msg)
         elif (command := normalize_command(strip_leading_mentions(msg.text))) in THIS_WEEK | NEXT_WEEK:
             await self._table(school, msg, next_week=command in NEXT_WEEK)
+        elif await self._reported(school, msg):
+            return
         elif msg.mentions_bot:
             await self.s.send(Outgoing(text=HELP_TEXT, room=school.room, mentions=(msg.sender,)))
+
+    async def _reported(self, school: School, msg: Incoming) -> bool:
+        """A teacher's or guard's report (校门口有人拿刀打架): the school's case, for its officer."""
+        if self.report is None or self.s.config.officer(msg.sender) is not None:
+            return False
+        place = ContactGroup(room=school.room, community=school.name, station=school.station, officer=school.officer)
+        return await self.report(msg, place)
 
     async def _table(self, school: School, msg: Incoming, next_week: bool) -> None:
         first, last = week_of(msg.at.astimezone(self.tz).date() + timedelta(days=7 if next_week else 0))

@@ -120,16 +120,24 @@ class ContactGroupReports:
             if msg.mentions_bot and "补录" in msg.text:
                 await self._backfill_in_group(msg, group, officer)
             return
+        if not await self.report(msg, group) and msg.mentions_bot:
+            await self.s.send(Outgoing(text=HELP_TEXT, room=msg.room, mentions=(msg.sender,)))
+
+    async def report(self, msg: Incoming, group: ContactGroup) -> bool:
+        """Judge a non-officer's message in `group`'s room; if it is a report, reply
+        to an urgent one at once and open or join its case. True when it was a report.
+
+        Guard-post rooms use this too (SPEC.md "Reports in guard-post groups"), with
+        the school as the group and its supervising officer as the officer."""
         text = strip_leading_mentions(msg.text) if msg.mentions_bot else msg.text
         report = judge(text, self.s.detector.detect(text))
         if report is None:
-            if msg.mentions_bot:
-                await self.s.send(Outgoing(text=HELP_TEXT, room=msg.room, mentions=(msg.sender,)))
-            return
+            return False
         if report.severity == "urgent":
             # Life at risk: tell them to call the emergency line before anything else.
-            await self.s.send(Outgoing(text=urgent_reply(report.numbers), room=msg.room, mentions=(msg.sender,), urgent=True))
+            await self.s.send(_reply_to(msg, urgent_reply(report.numbers), urgent=True))
         await self._record(msg, text, group, report)
+        return True
 
     async def _backfill_in_group(self, msg: Incoming, group: ContactGroup, officer: Officer) -> None:
         quote = parse_quote(msg.text)
@@ -191,7 +199,7 @@ class ContactGroupReports:
             await self._announce_suspected(case, msg.sender, at, text)
             return
         log.info("新案件 %s：%s/%s，%s", case.label, case.category, case.severity, group.room)
-        await self._announce(case, msg.sender, at, text)
+        await self._announce(case, msg.sender, at, text, privately=msg.room is None)
 
     async def _announce_suspected(self, case: Case, reporter: str, at: datetime, text: str) -> None:
         """A suspected report: only the officer hears of it, marked 疑似, with why.
@@ -199,10 +207,15 @@ class ContactGroupReports:
         await self.s.send(self._officer_notice(case, reporter, at, text, suspected=True))
         await self.s.db.write(lambda db: case_store.add_event(db, case.id, at, "notified", case.officer, "私信通知责任民警（疑似）"))
 
-    async def _announce(self, case: Case, reporter: str, at: datetime, text: str) -> None:
-        """The once-per-case group acknowledgement and the officer's private notice.
-        Keyed, so announcing again after a crash sends nothing twice."""
-        if self.s.config.bot.ack_in_group:
+    async def _announce(self, case: Case, reporter: str, at: datetime, text: str, privately: bool = False) -> None:
+        """The once-per-case acknowledgement (in the group, or privately to a resident
+        who wrote privately: the group need not know who reported) and the
+        officer's private notice. Keyed, so announcing again after a crash sends
+        nothing twice."""
+        if privately:
+            ack = ack_message(case, reporter, self.s.config.bot.name)
+            await self.s.send(Outgoing(text=ack.text, contact=reporter, urgent=ack.urgent, key=ack.key))
+        elif self.s.config.bot.ack_in_group:
             await self.s.send(ack_message(case, reporter, self.s.config.bot.name))
         await self.s.send(self._officer_notice(case, reporter, at, text))
         await self.s.db.write(lambda db: case_store.add_event(db, case.id, at, "notified", case.officer, "私信通知责任民警"))
@@ -229,6 +242,13 @@ class ContactGroupReports:
             lines.append("依据：群众主动举报/求助")
         lines.append(f"回复“认领 {case.id}”认领。")
         return Outgoing(text="\n".join(lines), contact=case.officer, urgent=case.severity == "urgent", key=f"case:{case.id}:notice" + (":urgent" if upgraded else ""))
+
+
+def _reply_to(msg: Incoming, text: str, urgent: bool = False) -> Outgoing:
+    """A reply where the message came from: the room (@-mentioning the sender) or privately."""
+    if msg.room is None:
+        return Outgoing(text=text, contact=msg.sender, urgent=urgent)
+    return Outgoing(text=text, room=msg.room, mentions=(msg.sender,), urgent=urgent)
 
 
 def ack_message(case: Case, reporter: str, bot_name: str) -> Outgoing:

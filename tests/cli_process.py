@@ -22,9 +22,12 @@ class Result:
 
 
 def bot_config(directory: Path, database: str = "data/pingan.db", web_port: int | None = None) -> Path:
+    """The test config with its own database and a web port nobody else uses
+    (8080 may be taken on a shared machine)."""
+    from tests.wechaty_server import free_port
+
     text = TEST_CONFIG.read_text(encoding="utf-8").replace('database = "pingan.db"', f'database = "{database}"')
-    if web_port is not None:
-        text += f'\n[web]\nhost = "127.0.0.1"\nport = {web_port}\n'
+    text += f'\n[web]\nhost = "127.0.0.1"\nport = {web_port or free_port()}\n'
     path = directory / "pingan.toml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -1,0 +1,30 @@
+"""Residents writing to the bot privately are answered (SPEC.md "Private messages from residents")."""
+from __future__ import annotations
+
+import sqlite3
+
+from tests.officer_scenarios import GROUP1, in_room, run_day, say, to  # noqa: F401
+
+
+def test_a_private_fire_gets_119_at_once_and_is_asked_for_its_community(run_day) -> None:
+    transcript = run_day(say("20:00", "赵大爷", "救命！我家着火了"))
+    replies = to(transcript, "赵大爷")
+    assert "119" in replies[0]["text"]
+    assert "哪个社区" in replies[1]["text"]
+
+
+def test_a_private_report_naming_its_community_reaches_that_officer_and_is_acknowledged_privately(run_day, tmp_path) -> None:
+    db = tmp_path / "private.db"
+    transcript = run_day(say("10:00", "赵大爷", "举报 官园社区 三栋楼下两个人吵起来了，快打架了"), db_path=db)
+    assert in_room(transcript, GROUP1) == []  # the group need not know who reported
+    assert "已登记为#1" in to(transcript, "赵大爷")[-1]["text"]
+    notice = to(transcript, "李警官")[0]["text"]
+    assert "【新警情】#1" in notice and "赵大爷" in notice and "三栋楼下两个人吵起来了" in notice
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select room, reporter from cases").fetchall() == [(GROUP1, "赵大爷")]
+
+
+def test_anything_else_gets_the_short_help(run_day) -> None:
+    transcript = run_day(say("10:00", "赵大爷", "你好，请问派出所几点上班"))
+    (reply,) = to(transcript, "赵大爷")
+    assert "举报 社区名 情况" in reply["text"] and "110" in reply["text"]
