@@ -16,7 +16,7 @@ from bot.config import ContactGroup
 from bot.events import Incoming, Outgoing
 from handlers.base import Services
 from handlers.commands_parse import command_word
-from handlers.reports import EXPLICIT_PREFIXES, urgent_reply
+from handlers.reports import BARE_REPORT_QUESTION, BARE_REPORT_STRIP, EXPLICIT_PREFIXES, urgent_reply
 from handlers.text import clip
 
 ReportHandler = Callable[[Incoming, ContactGroup], Awaitable[bool]]
@@ -48,6 +48,9 @@ class PrivateReports:
 
     async def handle(self, msg: Incoming) -> None:
         text = msg.text.strip()
+        if text.strip(BARE_REPORT_STRIP) in EXPLICIT_PREFIXES:
+            await self.s.send(Outgoing(text=BARE_REPORT_QUESTION, contact=msg.sender))
+            return
         m = _EXPLICIT_PLACE.match(text)
         group = self._group(m.group(2)) if m else None
         if m and group is not None:

@@ -16,6 +16,7 @@ from bot.config import ContactGroup, Officer
 from bot.events import Incoming, Outgoing
 from handlers.backfill import EXPLICIT_DEFAULT_CATEGORY, backfill, parse_quote
 from handlers.base import Services
+from handlers.commands_parse import command_word
 from handlers.progress import answer_progress, is_progress_query
 from handlers.text import clip, local_minute, strip_leading_mentions
 from nlp.detection import CATEGORIES, SEVERITIES, Detection
@@ -46,6 +47,9 @@ def urgent_reply(numbers: tuple[str, ...]) -> str:
     safety = "请先撤离到安全地带。" if "119" in numbers else "注意自身安全。"
     return lines + safety + "已同时通知社区民警。"
 
+BARE_REPORT_QUESTION = "请说明发生了什么、在哪里，例如：举报 3栋楼下有人占道摆摊。紧急情况请立即拨打110。"
+BARE_REPORT_STRIP = " \t\n：:，,。.！!？?"
+OFFICER_IN_GROUP_HINT = "民警命令请私聊我或在派出所工作群发送，例如：{example}。群里发的命令不会执行。"
 HELP_TEXT = (
     "需要反映矛盾纠纷或安全隐患，请发送“举报＋情况”，如：举报 小区门口有人占道摆摊，社区民警会收到并联系您。\n"
     "遇到紧急情况请立即拨打110（火警119，急救120），本群助手不能代替报警电话。"
@@ -119,6 +123,10 @@ class ContactGroupReports:
             # resident's message the bot missed with "@平安助手 补录".
             if msg.mentions_bot and "补录" in msg.text:
                 await self._backfill_in_group(msg, group, officer)
+            elif (word := command_word(msg.text)) is not None and word != "进度":
+                # Not silently dropped: the officer learns where commands work.
+                example = clip(" ".join(strip_leading_mentions(msg.text).split()), 20)
+                await self.s.send(Outgoing(text=OFFICER_IN_GROUP_HINT.format(example=example), contact=officer.name))
             return
         if not await self.report(msg, group) and msg.mentions_bot:
             await self.s.send(Outgoing(text=HELP_TEXT, room=msg.room, mentions=(msg.sender,)))
@@ -130,6 +138,10 @@ class ContactGroupReports:
         Guard-post rooms use this too (SPEC.md "Reports in guard-post groups"), with
         the school as the group and its supervising officer as the officer."""
         text = strip_leading_mentions(msg.text) if msg.mentions_bot else msg.text
+        if text.strip(BARE_REPORT_STRIP) in EXPLICIT_PREFIXES:
+            # A bare 举报: ask what happened rather than open an empty case.
+            await self.s.send(_reply_to(msg, BARE_REPORT_QUESTION))
+            return True
         report = judge(text, self.s.detector.detect(text))
         if report is None:
             return False

@@ -28,3 +28,24 @@ def test_anything_else_gets_the_short_help(run_day) -> None:
     transcript = run_day(say("10:00", "赵大爷", "你好，请问派出所几点上班"))
     (reply,) = to(transcript, "赵大爷")
     assert "举报 社区名 情况" in reply["text"] and "110" in reply["text"]
+
+
+def test_a_bare_report_asks_what_happened_and_opens_nothing(run_day, tmp_path) -> None:
+    db = tmp_path / "bare.db"
+    transcript = run_day(say("10:00", "赵大爷", "@平安助手 举报", GROUP1, mentions=("平安助手",)), db_path=db)
+    (reply,) = in_room(transcript, GROUP1)
+    assert "请说明发生了什么、在哪里" in reply["text"] and reply["mentions"] == ["赵大爷"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from cases").fetchone()[0] == 0
+
+
+def test_an_officer_command_in_a_contact_group_gets_a_private_hint(run_day) -> None:
+    transcript = run_day(say("09:00", "张大妈", "楼下两个人吵起来了，快打架了", GROUP1) + say("09:05", "李警官", "@平安助手 认领 1", GROUP1, mentions=("平安助手",)))
+    hints = [m["text"] for m in to(transcript, "李警官") if "民警命令请私聊我" in m["text"]]
+    assert hints == ["民警命令请私聊我或在派出所工作群发送，例如：认领 1。群里发的命令不会执行。"]
+
+
+def test_a_bare_private_report_asks_what_happened(run_day) -> None:
+    transcript = run_day(say("10:00", "赵大爷", "举报"))
+    (reply,) = to(transcript, "赵大爷")
+    assert "请说明发生了什么、在哪里" in reply["text"]
