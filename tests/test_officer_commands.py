@@ -172,8 +172,10 @@ def test_resident_officer_of_another_station_and_stranger_are_refused(run_day, t
     assert status(db) == "待认领"
 
 
-def test_resident_private_chat_that_is_not_a_command_is_left_alone(run_day):
-    assert run_day(say("09:16", "张大妈", "你好")) == []
+def test_resident_private_chat_that_is_not_a_command_gets_the_short_help_not_the_refusal(run_day):
+    # SPEC.md "Private messages from residents": answered, never ignored.
+    (reply,) = run_day(say("09:16", "张大妈", "你好"))
+    assert reply["contact"] == "张大妈" and "举报 社区名 情况" in reply["text"] and "仅供社区民警" not in reply["text"]
 
 
 def test_officers_room_chat_is_not_a_command(run_day):
