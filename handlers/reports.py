@@ -205,6 +205,14 @@ class ContactGroupReports:
             if case.severity == "urgent" and previous_severity != "urgent":
                 # Joining is silent, except when life is now at risk: page the officer again.
                 await self.s.send(self._officer_notice(case, msg.sender, msg.at, text, upgraded=True))
+            if report.explicit and msg.sender != case.reporter and case.status != case_store.UNVERIFIED:
+                # Another resident who says 举报 is told it is registered too (keyed: once each).
+                ack = ack_message(case, msg.sender, self.s.config.bot.name)
+                key = f"case:{case.id}:ack:{msg.sender}"
+                if msg.room is None:
+                    await self.s.send(Outgoing(text=ack.text, contact=msg.sender, key=key))
+                else:
+                    await self.s.send(Outgoing(text=ack.text, room=ack.room, mentions=(msg.sender,), key=key))
             return
         if case.status == case_store.UNVERIFIED:
             log.info("疑似案件 %s：%s，%s", case.label, case.category, group.room)

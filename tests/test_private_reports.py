@@ -49,3 +49,11 @@ def test_a_bare_private_report_asks_what_happened(run_day) -> None:
     transcript = run_day(say("10:00", "赵大爷", "举报"))
     (reply,) = to(transcript, "赵大爷")
     assert "请说明发生了什么、在哪里" in reply["text"]
+
+
+def test_explicit_reports_from_two_residents_are_each_acknowledged_when_they_merge(run_day) -> None:
+    text = "举报 三栋楼下两个人吵起来了，快打架了"
+    transcript = run_day(say("09:00", "张大妈", text, GROUP1) + say("09:05", "王大爷", text, GROUP1) + say("09:06", "王大爷", text, GROUP1))
+    acks = [m["mentions"] for m in in_room(transcript, GROUP1) if "已登记为#1" in m["text"]]
+    assert acks == [["张大妈"], ["王大爷"]]  # once each, however often they repeat it
+    assert len([m for m in to(transcript, "李警官") if "【新警情】" in m["text"]]) == 1
