@@ -62,9 +62,9 @@ async def backfill(services: Services, officer: Officer, group: ContactGroup, te
 
     case = await services.db.write(txn)
     where = f"{ct.kind(case)}，{case.community}"
-    done = f"已补录为{case.label}（{where}）。此条已记为漏报样本，用于改进识别。"
+    kept = "此条已记为漏报样本，用于改进识别。"
     if group.officer != officer.name:
         notice = f"【补录警情】{case.label} {where}\n{officer.name}补录：{ct.clip(text, 500)}\n回复“认领 {case.id}”认领。"
         await services.send(Outgoing(text=notice, contact=group.officer, urgent=case.severity == "urgent"))
-        return case, done.replace("。此条", f"，已通知{group.officer}。此条", 1)
-    return case, done + f"请回复“认领 {case.id}”认领。"
+        return case, f"已补录为{case.label}（{where}），已通知{group.officer}。{kept}"
+    return case, f"已补录为{case.label}（{where}）。{kept}请回复“认领 {case.id}”认领。"

@@ -58,8 +58,7 @@ class PrivateReports:
             return
         detection = self.s.detector.detect(text)
         if detection.urgent:
-            numbers = detection.numbers or ((detection.emergency_number,) if detection.emergency_number else ())
-            await self.s.send(Outgoing(text=urgent_reply(numbers), contact=msg.sender, urgent=True))
+            await self.s.send(Outgoing(text=urgent_reply(detection.reply_numbers), contact=msg.sender, urgent=True))
         if detection.flagged or text.startswith(EXPLICIT_PREFIXES):
             await self.s.send(Outgoing(text=ASK_COMMUNITY.format(text=clip(text, 20)), contact=msg.sender))
         elif not detection.urgent:

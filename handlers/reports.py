@@ -74,7 +74,7 @@ class Report:
 def judge(text: str, detection: Detection) -> Report | None:
     """Decide whether a (mention-stripped) message opens or joins a case."""
     explicit = next((p for p in EXPLICIT_PREFIXES if text.startswith(p)), None)
-    numbers = detection.numbers or ((detection.emergency_number,) if detection.emergency_number else ())
+    numbers = detection.reply_numbers
     if detection.flagged:
         # A resident who says 举报 means it: an explicit report is never merely suspected.
         suspected = detection.suspected and explicit is None
@@ -207,12 +207,7 @@ class ContactGroupReports:
                 await self.s.send(self._officer_notice(case, msg.sender, msg.at, text, upgraded=True))
             if report.explicit and msg.sender != case.reporter and case.status != case_store.UNVERIFIED:
                 # Another resident who says 举报 is told it is registered too (keyed: once each).
-                ack = ack_message(case, msg.sender, self.s.config.bot.name)
-                key = f"case:{case.id}:ack:{msg.sender}"
-                if msg.room is None:
-                    await self.s.send(Outgoing(text=ack.text, contact=msg.sender, key=key))
-                else:
-                    await self.s.send(Outgoing(text=ack.text, room=ack.room, mentions=(msg.sender,), key=key))
+                await self.s.send(ack_message(case, msg.sender, self.s.config.bot.name, privately=msg.room is None, joined=True))
             return
         if case.status == case_store.UNVERIFIED:
             log.info("疑似案件 %s：%s，%s", case.label, case.category, group.room)
@@ -232,11 +227,8 @@ class ContactGroupReports:
         who wrote privately: the group need not know who reported) and the
         officer's private notice. Keyed, so announcing again after a crash sends
         nothing twice."""
-        if privately:
-            ack = ack_message(case, reporter, self.s.config.bot.name)
-            await self.s.send(Outgoing(text=ack.text, contact=reporter, urgent=ack.urgent, key=ack.key))
-        elif self.s.config.bot.ack_in_group:
-            await self.s.send(ack_message(case, reporter, self.s.config.bot.name))
+        if privately or self.s.config.bot.ack_in_group:
+            await self.s.send(ack_message(case, reporter, self.s.config.bot.name, privately=privately))
         await self.s.send(self._officer_notice(case, reporter, at, text))
         await self.s.db.write(lambda db: case_store.add_event(db, case.id, at, "notified", case.officer, "私信通知责任民警"))
         if self.on_case_opened is not None:
@@ -271,11 +263,17 @@ def _reply_to(msg: Incoming, text: str, urgent: bool = False) -> Outgoing:
     return Outgoing(text=text, room=msg.room, mentions=(msg.sender,), urgent=urgent)
 
 
-def ack_message(case: Case, reporter: str, bot_name: str) -> Outgoing:
-    """The group acknowledgement of a registered case. Never repeats the report:
-    the group is not the place for its details."""
+def ack_message(case: Case, reporter: str, bot_name: str, *, privately: bool = False, joined: bool = False) -> Outgoing:
+    """The acknowledgement of a registered case: in its room @-mentioning the
+    reporter, or `privately`. Never repeats the report: the group is not the
+    place for its details. `joined`: for a further resident whose explicit report
+    joined the case (keyed per resident, not queued as urgent)."""
     text = (
         f"收到，已登记为{case.label}并转告社区民警{case.officer}，民警会尽快联系您。"
         f"可发送“@{bot_name} 进度 {case.id}”查询进展。"
     )
-    return Outgoing(text=text, room=case.room, mentions=(reporter,), urgent=case.severity == "urgent", key=f"case:{case.id}:ack")
+    key = f"case:{case.id}:ack:{reporter}" if joined else f"case:{case.id}:ack"
+    urgent = case.severity == "urgent" and not joined
+    if privately:
+        return Outgoing(text=text, contact=reporter, urgent=urgent, key=key)
+    return Outgoing(text=text, room=case.room, mentions=(reporter,), urgent=urgent, key=key)

@@ -54,7 +54,6 @@ class Policy:
     urgent_report: float = 0.5  # ...when the report head is at least this sure it is one
     weak_signal: float = 0.5  # a weak urgency signal counts on a likely report
     lexicon_veto: float = 0.0  # below this the model overrules a lexicon flag...
-    veto_score: float = 1e9  # ...whose lexicon score is below this (one or two weak words, not a scam script)
     veto_chars: int = 10**9  # ...in a message of at most this many characters (chat, where the model was trained)
     signal_veto: float = 0.0  # below this the model overrules a strong urgency signal
     model_category: float = 1.01  # the model's category replaces the lexicon's when this sure
@@ -172,7 +171,6 @@ class Classifier:
         # no report at all (a figure of speech, a game, a joke).
         lex_flagged = lex.flagged and (
             report >= p.lexicon_veto
-            or lex.score >= p.veto_score
             or ev.length > p.veto_chars
             or (lex.urgent and report >= p.signal_veto)
         )

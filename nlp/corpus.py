@@ -24,7 +24,7 @@ from pathlib import Path
 from nlp.detection import CATEGORIES
 
 CORPUS_DIR = Path(__file__).resolve().parent / "data" / "corpus"
-REAL_CHAT_FILE = "lccc_chat.tsv"
+REAL_CHAT_BATCH = "lccc_chat"  # the batch id (file name) of the real chat
 HELD_OUT_PREFIX = "f"
 NUMBER_ORDER = ("110", "119", "120")
 
@@ -97,11 +97,11 @@ def load_corpus(directory: Path = CORPUS_DIR) -> list[Example]:
 
 def training_rows(rows: list[Example]) -> list[Example]:
     """All rows but the held-out part of the real chat."""
-    return [r for r in rows if not (r.batch == Path(REAL_CHAT_FILE).stem and held_out(r.text))]
+    return [r for r in rows if not (r.batch == REAL_CHAT_BATCH and held_out(r.text))]
 
 
 def held_out_chat(rows: list[Example]) -> list[Example]:
-    return [r for r in rows if r.batch == Path(REAL_CHAT_FILE).stem and held_out(r.text)]
+    return [r for r in rows if r.batch == REAL_CHAT_BATCH and held_out(r.text)]
 
 
 def feedback_examples(db_path: Path) -> list[Example]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from nlp.classifier import Classifier, Evidence, withdrawn
-from nlp.corpus import REAL_CHAT_FILE, Example, held_out_chat, training_rows
+from nlp.corpus import REAL_CHAT_BATCH as REAL_CHAT
+from nlp.corpus import Example, held_out_chat, training_rows
 from nlp.detection import Detection
 from nlp.detector import Detector
 from nlp.evaluation import Row
@@ -21,7 +22,6 @@ from nlp.model import TextModel
 from nlp.train import fit
 from nlp.urgency import UrgencyJudge
 
-REAL_CHAT = REAL_CHAT_FILE.removesuffix(".tsv")
 
 
 def as_row(example: Example) -> Row:

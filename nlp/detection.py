@@ -46,6 +46,11 @@ class Detection:
         return self.flagged and self.severity == "urgent"
 
     @property
+    def reply_numbers(self) -> tuple[str, ...]:
+        """The emergency numbers a reply names: the whole detector's, or the lexicon's one."""
+        return self.numbers or ((self.emergency_number,) if self.emergency_number else ())
+
+    @property
     def suspected(self) -> bool:
         return self.flagged and self.tier == "suspected"
 

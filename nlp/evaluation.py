@@ -128,8 +128,8 @@ class Report:
         negatives = [(r, d) for r, d in self.results if r.urgent == () and r.negative]
         return {
             "urgent": (sum(1 for _, d in urgent if d.urgent), len(urgent)),
-            "all_numbers": (sum(1 for r, d in urgent if d.urgent and set(r.urgent or ()) <= set(_numbers_of(d))), len(urgent)),
-            "a_number": (sum(1 for r, d in urgent if d.urgent and set(r.urgent or ()) & set(_numbers_of(d))), len(urgent)),
+            "all_numbers": (sum(1 for r, d in urgent if d.urgent and set(r.urgent or ()) <= set(d.reply_numbers)), len(urgent)),
+            "a_number": (sum(1 for r, d in urgent if d.urgent and set(r.urgent or ()) & set(d.reply_numbers)), len(urgent)),
             "calm_as_urgent": (sum(1 for _, d in calm if d.urgent), len(calm)),
             "negative_as_urgent": (sum(1 for _, d in negatives if d.urgent), len(negatives)),
         }
@@ -160,10 +160,6 @@ def read_rows(path: Path) -> list[Row]:
         raise EvalFileError(f"{path}: 文件不是 UTF-8 编码") from None
     except csv.Error as exc:
         raise EvalFileError(f"{path}: TSV 格式错误：{exc}") from None
-
-
-def _numbers_of(d: Detection) -> tuple[str, ...]:
-    return d.numbers or ((d.emergency_number,) if d.emergency_number else ())
 
 
 def _numbers(value: str | None) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nlp.corpus import Example
+from nlp.corpus import REAL_CHAT_BATCH, Example
 from nlp.features import WINDOW, grams, prepare, windows
 from nlp.model import CATEGORY_IDS, HEADS, NUMBERS
 
@@ -68,7 +68,7 @@ def _require_sklearn():
     return LogisticRegression
 
 
-def samples(rows: Iterable[Example], real_chat_batch: str = "lccc_chat") -> list[Sample]:
+def samples(rows: Iterable[Example], real_chat_batch: str = REAL_CHAT_BATCH) -> list[Sample]:
     out: list[Sample] = []
     for row in rows:
         text = prepare(row.text)
@@ -133,6 +133,11 @@ def binary_head(vec: Vectorizer, items: list[Sample], y: list[bool], **kwargs) -
     return head.coef_[0], float(head.intercept_[0])
 
 
+def _thresholds(opt: dict) -> dict[str, float]:
+    """The decision thresholds stored in the model file (an option `<name>_threshold` overrides one)."""
+    return {name: float(opt.get(f"{name}_threshold", value)) for name, value in THRESHOLDS.items()}
+
+
 GATE_MISS = 0.002  # share of interesting training windows the bigram gate may skip
 
 
@@ -142,8 +147,7 @@ def _calibrate_gate(vocabulary: list[str], weights: np.ndarray, biases: np.ndarr
     threshold the bot acts on (see TextModel._interesting)."""
     from nlp.model import TextModel
 
-    thresholds = {name: float(opt.get(f"{name}_threshold", value)) for name, value in THRESHOLDS.items()}
-    model = TextModel(vocabulary, weights.astype(np.float32), biases.astype(np.float32), {"thresholds": thresholds})
+    model = TextModel(vocabulary, weights.astype(np.float32), biases.astype(np.float32), {"thresholds": _thresholds(opt)})
     model._build()
     floor = model._report_logit
     estimates = sorted(model.gate_score(t) for t in texts if len(t) <= WINDOW and model.report_logit(t) >= floor)
@@ -213,7 +217,7 @@ def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np
     header = {
         "format": 1,
         "gate": _calibrate_gate(vocabulary, weights, biases, [s.text for s in data], opt),
-        "thresholds": {name: float(opt.get(f"{name}_threshold", value)) for name, value in THRESHOLDS.items()},
+        "thresholds": _thresholds(opt),
         "options": {k: opt[k] for k in sorted(DEFAULTS)},
         "trained_on": dict(sorted(Counter(r.batch for r in rows).items())),
         "samples": len(data),

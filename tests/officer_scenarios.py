@@ -91,3 +91,31 @@ def run_with_config(tmp_path, detector, events: str, replace: tuple[str, str], *
     (tmp_path / "s.toml").write_text(f'config = "pingan.toml"\nstart = {start}\nend = {end}\n' + events, encoding="utf-8")
     scenario = load_scenario(tmp_path / "s.toml")
     return asyncio.run(run_scenario(scenario, load_config(scenario.config_path), detector))
+
+
+async def power_cut_after_opening(monkeypatch, config, detector, db_path, text: str, room: str, *, restarts: int = 1):
+    """A resident's message arrives and its case is written, then the process dies
+    before anything is queued; then the bot restarts `restarts` times. Returns the
+    stopped simulation, whose transcript is what the restarts made good."""
+    from datetime import datetime, timedelta, timezone
+
+    from bot.events import Incoming
+    from bot.outbox import Outbox
+    from bot.simulation import Simulation
+
+    start = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=8)))
+    real_put = Outbox.put
+
+    async def power_cut(self, msg):
+        raise RuntimeError("断电")
+
+    monkeypatch.setattr(Outbox, "put", power_cut)
+    sim = Simulation(config, start, detector, db_path)
+    await sim.start()
+    await sim.transport.deliver(Incoming(id="1", at=start, sender="张大妈", text=text, room=room))
+    assert sim.transport.sent == []
+    monkeypatch.setattr(Outbox, "put", real_put)
+    for _ in range(restarts):
+        await sim.restart()
+    await sim.stop()
+    return sim

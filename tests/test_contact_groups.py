@@ -158,27 +158,10 @@ async def test_lone_surrogates_from_the_wire_are_stored_safely(tmp_path, rules_o
 async def test_a_crash_between_opening_a_case_and_telling_anyone_is_made_good_on_restart(tmp_path, rules_only, config, monkeypatch):
     """The case was written, then the process died before its messages were queued:
     the next start sends the acknowledgement and the notice, once each."""
-    from datetime import datetime, timedelta, timezone
+    from tests.officer_scenarios import power_cut_after_opening
 
-    from bot.events import Incoming
-    from bot.outbox import Outbox
-    from bot.simulation import Simulation
-
-    start = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=8)))
-    real_put = Outbox.put
-
-    async def power_cut(self, msg):
-        raise RuntimeError("断电")
-
-    monkeypatch.setattr(Outbox, "put", power_cut)
-    sim = Simulation(config, start, rules_only, tmp_path / "s.db")
-    await sim.start()
-    await sim.transport.deliver(Incoming(id="1", at=start, sender="张大妈", text="楼下两个人吵起来了，快打架了", room=GROUP1))
-    assert sim.transport.sent == []
-    monkeypatch.setattr(Outbox, "put", real_put)
-    await sim.restart()
-    await sim.restart()  # and a second restart sends nothing more
-    await sim.stop()
+    # A second restart sends nothing more.
+    sim = await power_cut_after_opening(monkeypatch, config, rules_only, tmp_path / "s.db", "楼下两个人吵起来了，快打架了", GROUP1, restarts=2)
     transcript = sim.transcript()
     assert len(in_room(transcript, GROUP1)) == 1
     notices = to_officer(transcript, "李警官")

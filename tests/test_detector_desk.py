@@ -177,25 +177,9 @@ def test_an_explicit_report_the_model_alone_places_shows_no_ngrams_as_keywords(r
 async def test_a_suspected_case_cut_off_by_a_crash_is_made_good_as_suspected(tmp_path, classifier, config, monkeypatch, suspected_text: str) -> None:
     """Opened, then the process died before the officer was told: the next start
     tells the officer (marked 疑似) and still says nothing in the group."""
-    from datetime import datetime, timedelta, timezone
+    from tests.officer_scenarios import power_cut_after_opening
 
-    from bot.events import Incoming
-    from bot.outbox import Outbox
-    from bot.simulation import Simulation
-
-    start = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=8)))
-    real_put = Outbox.put
-
-    async def power_cut(self, msg):
-        raise RuntimeError("断电")
-
-    monkeypatch.setattr(Outbox, "put", power_cut)
-    sim = Simulation(config, start, classifier, tmp_path / "s.db")
-    await sim.start()
-    await sim.transport.deliver(Incoming(id="1", at=start, sender="张大妈", text=suspected_text, room=GROUP1))
-    monkeypatch.setattr(Outbox, "put", real_put)
-    await sim.restart()
-    await sim.stop()
+    sim = await power_cut_after_opening(monkeypatch, config, classifier, tmp_path / "s.db", suspected_text, GROUP1)
     transcript = sim.transcript()
     assert in_room(transcript, GROUP1) == []
     assert "【疑似警情·待核实】#1" in only(to(transcript, "李警官"))["text"]
