@@ -249,7 +249,10 @@ class BotProcess:
             raise AssertionError(f"{error}\n--- bot log ---\n{self.log()[-4000:]}") from None
 
     async def wait_exit(self, timeout: float) -> int:
-        await poll(lambda: self.process.poll() is not None, timeout, "pingan run to exit")
+        try:
+            await poll(lambda: self.process.poll() is not None, timeout, "pingan run to exit")
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n--- bot log ---\n{self.log()[-4000:]}") from None
         return self.process.returncode
 
     async def terminate(self, timeout: float = 10.0) -> tuple[int, float]:

@@ -48,6 +48,9 @@ _AT_SEPARATOR = "\u2005"
 # Message types as numbered on the wire (wechaty-puppet's MessageType, which the
 # gateway sends as is); only text is read. Newer gateways add types (Post = 16).
 _WIRE_TYPE_TEXT = 7
+# A stop waits this long for the connection to close; a gateway that does not
+# answer must not keep SIGTERM from ending the process.
+STOP_TIMEOUT_SECONDS = 5.0
 _WIRE_TYPE_NAMES = {
     0: "unknown", 1: "attachment", 2: "audio", 3: "contact card", 4: "chat history",
     5: "emoticon", 6: "image", 7: "text", 8: "location", 9: "mini program",
@@ -316,8 +319,8 @@ class WechatyTransport:
         runner, self._runner = self._runner, None
         if runner is not None:
             runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await runner
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(runner, STOP_TIMEOUT_SECONDS)
         if self._state != STATE_STOPPED:
             self._set_state(STATE_STOPPED, "stop() called")
 
