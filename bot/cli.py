@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from bot.config import Config, ConfigError, load_config
-from bot.scenario import ScenarioError, load_scenario
+from bot.run.scenario import ScenarioError, load_scenario
 from storage.db import DatabaseProblem
 
 EXIT_BAD_INPUT = 2
@@ -68,7 +68,7 @@ def check_config(config_path: Path) -> None:
 @click.option("--db", "db_path", type=click.Path(path_type=Path), default=None, help="保留数据库到此文件（默认用临时文件）")
 def simulate(scenario_path: Path, db_path: Path | None) -> None:
     """在虚拟时钟上运行场景，逐行输出机器人发出的消息（JSON）。"""
-    from bot.simulation import run_scenario
+    from bot.run.simulation import run_scenario
 
     try:
         scenario = load_scenario(scenario_path)
@@ -93,7 +93,7 @@ def run(config_path: Path, login_timeout: float, new_database: bool) -> None:
     import os
 
     from bot.config import wechaty_connection
-    from bot.live import run_live
+    from bot.run.live import run_live
 
     config = _load_config_or_exit(config_path)
     try:
@@ -113,7 +113,7 @@ def run(config_path: Path, login_timeout: float, new_database: bool) -> None:
 def demo() -> None:
     """用内置模拟器和示例配置演示一遍：居民报告 → 立案 → 通知民警。"""
     from bot.demo.transcript import render
-    from bot.simulation import simulate as run
+    from bot.run.simulation import simulate as run
 
     # The demo shows the chat; operators' warnings (calendar data, missed jobs) are noise here.
     logging.getLogger().setLevel(logging.ERROR)

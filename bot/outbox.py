@@ -14,7 +14,6 @@ them through. When the database cannot be written, messages are sent from memory
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,14 +21,16 @@ from typing import Awaitable, Callable
 
 import sqlite_utils
 
-from bot.attempts import already_queued, note_queued
 from bot.clock import Clock
 from bot.events import Outgoing
 from bot.rate_limit import RateLimiter
 from bot.transports.base import Transport, TransportError, UndeliverableError
+from storage import outbox as outbox_store
 from storage.db import Database, is_storage_failure
 
 log = logging.getLogger(__name__)
+# Queue one message durably; False when its key was queued before.
+Send = Callable[[Outgoing], Awaitable[bool]]
 # After a failed send, wait 5 s, then twice as long each time, at most 10 minutes; give
 # up after MAX_ATTEMPTS (about three hours), so a renamed room cannot hold a message forever.
 FIRST_RETRY = timedelta(seconds=5)
@@ -52,49 +53,8 @@ class QueuedMessage:
     message: Outgoing
 
 
-def _enqueue(db: sqlite_utils.Database, msg: Outgoing, now: datetime, sent_at: datetime | None = None) -> bool:
-    """Insert unless a message with the same key exists; True when inserted. With
-    `sent_at`, the row records a message already sent (from the memory lane)."""
-    if msg.key is not None and list(db.query("select 1 from outbox where key = ?", [msg.key])):
-        return False
-    row_id = db["outbox"].insert(
-        {
-            "key": msg.key,
-            "created_at": now.isoformat(),
-            "room": msg.room,
-            "contact": msg.contact,
-            "text": msg.text,
-            "mentions": json.dumps(list(msg.mentions), ensure_ascii=False),
-            "file": msg.file,
-            "urgent": int(msg.urgent),
-            "attempts": 0,
-            "sent_at": None if sent_at is None else sent_at.isoformat(),
-        }
-    ).last_pk
-    if msg.key is None:
-        db["outbox"].update(row_id, {"key": f"auto:{row_id}"})
-    return True
-
-
 def _pending(db: sqlite_utils.Database) -> list[QueuedMessage]:
-    rows = db.query("select * from outbox where sent_at is null and failed is null order by urgent desc, id")
-    return [
-        QueuedMessage(
-            r["id"],
-            r["attempts"] or 0,
-            datetime.fromisoformat(r["retry_at"]) if r["retry_at"] else None,
-            Outgoing(
-                text=r["text"] or "",
-                room=r["room"],
-                contact=r["contact"],
-                mentions=tuple(json.loads(r["mentions"] or "[]")),
-                file=r["file"],
-                urgent=bool(r["urgent"]),
-                key=r["key"],
-            ),
-        )
-        for r in rows
-    ]
+    return [QueuedMessage(r.id, r.attempts, r.retry_at, Outgoing(**r.fields)) for r in outbox_store.unsent(db)]
 
 
 def _earliest(a: datetime | None, b: datetime) -> datetime:
@@ -132,13 +92,11 @@ class Outbox:
         sent from there, urgent ones at once and the rest within the limits: a 119 reply
         or an officer's notice must not wait for disk space. Only when that memory is
         full does the failure reach the caller, which then keeps the work itself."""
-        if already_queued(msg):
-            return True  # an earlier try of this work queued it: the answer it got then
         if self._in_memory(msg.key):
             return False
         now = self.clock.now()
         try:
-            added = await self.db.write(lambda db: _enqueue(db, msg, now), tracked=False)
+            added = await self.db.write(lambda db: outbox_store.enqueue(db, msg, now))
         except Exception as exc:
             if not is_storage_failure(exc):
                 raise
@@ -151,11 +109,15 @@ class Outbox:
             if self.on_storage_change is not None:
                 await self.on_storage_change()
         if added:
-            note_queued(msg)
-            if msg.urgent:
-                self._urgent_arrived = True
-            self._wakeup.set()
+            self.wake(urgent=msg.urgent)
         return added
+
+    def wake(self, urgent: bool = False) -> None:
+        """Messages were queued (by `put`, or committed with other work): send them.
+        `urgent` makes a drain pass in progress stop to let them through first."""
+        if urgent:
+            self._urgent_arrived = True
+        self._wakeup.set()
 
     def _in_memory(self, key: str | None) -> bool:
         return key is not None and any(m.key == key for m in (*self._memory, *(m for m, _ in self._unrecorded)))
@@ -276,12 +238,12 @@ class Outbox:
 
         def record(db: sqlite_utils.Database) -> None:
             for row_id, at in marked.items():
-                db["outbox"].update(row_id, {"sent_at": at.isoformat()})
+                outbox_store.mark_sent(db, row_id, at)
             for msg, at in done:
-                _enqueue(db, msg, at, sent_at=at)
+                outbox_store.enqueue(db, msg, at, sent_at=at)
 
         try:
-            await self.db.write(record, tracked=False)
+            await self.db.write(record)
         except Exception as exc:
             if not is_storage_failure(exc):
                 raise
@@ -296,18 +258,17 @@ class Outbox:
         """Give the limiter the sends of the last day from the table, so the limits
         hold across a restart. Returns how many sends it took in."""
         now = self.clock.now()
-        since = (now - timedelta(days=2)).isoformat()  # generous: filtered exactly below
-        rows = await self.db.read(lambda db: list(db.execute("select room, contact, sent_at from outbox where sent_at >= ?", [since])))
+        since = now - timedelta(days=2)  # generous: filtered exactly below
+        rows = await self.db.read(lambda db: outbox_store.sends_since(db, since))
         sends = []
-        for room, contact, sent_at in rows:
-            at = datetime.fromisoformat(sent_at)
+        for room, contact, at in rows:
             if now - at <= timedelta(days=1):
                 sends.append((f"room:{room}" if room is not None else f"contact:{contact}", at))
         self.limiter.restore(sends, now)
         return len(sends)
 
     async def pending_count(self) -> int:
-        return await self.db.read(lambda db: db.execute("select count(*) from outbox where sent_at is null and failed is null").fetchone()[0])
+        return await self.db.read(outbox_store.unsent_count)
 
     async def _give_up(self, item: QueuedMessage, exc: Exception) -> None:
         log.error("消息 %s 无法送达，已放弃：%s", item.message.key, exc)
@@ -329,7 +290,7 @@ class Outbox:
         """Bookkeeping of a failed send. If the database refuses it, the message is
         simply tried again at the next drain: better than stopping the queue."""
         try:
-            await self.db.write(lambda db: db["outbox"].update(row_id, values), tracked=False)
+            await self.db.write(lambda db: outbox_store.note_attempt(db, row_id, values))
         except Exception as exc:
             if not is_storage_failure(exc):
                 raise

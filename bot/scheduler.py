@@ -15,61 +15,66 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable, Mapping
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from bot.attempts import Attempt, attempting
 from bot.clock import Clock
-from storage.db import is_storage_failure, track_writes
+from bot.feature import Job
 
-JobFunc = Callable[[datetime], Awaitable[None]]
 log = logging.getLogger(__name__)
 # A job that stored nothing because the database refused a write runs again this much later.
 STORAGE_REDO = timedelta(seconds=30)
 
+# Runs a job at its fire time; False when nothing could be stored (the database refused
+# the write) and the job must be done again later.
+JobRunner = Callable[[Job, datetime], Awaitable[bool]]
+
 
 @dataclass
-class _Job:
-    id: str
+class _Entry:
+    job: Job
     trigger: BaseTrigger
-    func: JobFunc
     next_time: datetime | None
-    previous: datetime | None = None
-    attempt: Attempt | None = None  # set on a redo: what the failed try queued
+    redo_of: datetime | None = None  # a redo runs for this original fire time
 
 
 class Scheduler:
-    """Runs job functions at their trigger's fire times; a job gets its scheduled time."""
+    """Runs jobs at their trigger's fire times; each run gets its scheduled time.
 
-    def __init__(self, clock: Clock):
+    Jobs are identified by name and data (`Job.id`): adding one again replaces it, and
+    `cancel` removes them by name and data, never by string prefixes."""
+
+    def __init__(self, clock: Clock, runner: JobRunner | None = None):
         self.clock = clock
-        self._jobs: dict[str, _Job] = {}
+        # Set by the runtime once it exists (it needs the scheduler too).
+        self.runner = runner
+        self._entries: dict[str, _Entry] = {}
         self._changed = asyncio.Event()
 
-    def add(self, job_id: str, trigger: BaseTrigger, func: JobFunc, *, catch_up: timedelta = timedelta(0)) -> None:
-        """Add (or replace) a job. With `catch_up`, a fire time that passed less than that
-        long ago still fires: work missed while the bot was down is done on start."""
-        now = self.clock.now()
-        first = trigger.get_next_fire_time(None, now - catch_up)
-        self._jobs[job_id] = _Job(job_id, trigger, func, first)
+    def add(self, job: Job) -> None:
+        """Add (or replace) a job: a one-shot `at` (a moment already past fires on the
+        next run) or a repeating `trigger`; with `catch_up`, a fire time that passed
+        less than that long ago still fires."""
+        if job.trigger is not None:
+            first = job.trigger.get_next_fire_time(None, self.clock.now() - job.catch_up)
+            self._entries[job.id] = _Entry(job, job.trigger, first)
+        else:
+            assert job.at is not None, f"job {job.name} has neither a moment nor a trigger"
+            self._entries[job.id] = _Entry(job, DateTrigger(run_date=job.at), job.at)
         self._changed.set()
 
-    def add_once(self, job_id: str, when: datetime, func: JobFunc) -> None:
-        """A one-shot job; a moment already past fires on the next run."""
-        self._jobs[job_id] = _Job(job_id, DateTrigger(run_date=when), func, when)
-        self._changed.set()
+    def cancel(self, name: str, where: Mapping[str, Any] | None = None) -> None:
+        for job_id in [i for i, e in self._entries.items() if e.job.name == name and e.job.has(where or {})]:
+            del self._entries[job_id]
 
-    def remove(self, job_id: str) -> None:
-        self._jobs.pop(job_id, None)
-
-    def remove_prefix(self, prefix: str) -> None:
-        for job_id in [j for j in self._jobs if j.startswith(prefix)]:
-            del self._jobs[job_id]
+    def jobs(self, name: str | None = None) -> list[Job]:
+        """The scheduled jobs (of one name), in id order."""
+        return [self._entries[i].job for i in sorted(self._entries) if name is None or self._entries[i].job.name == name]
 
     def next_fire_time(self) -> datetime | None:
-        times = [j.next_time for j in self._jobs.values() if j.next_time is not None]
+        times = [e.next_time for e in self._entries.values() if e.next_time is not None]
         return min(times) if times else None
 
     async def run_due(self, now: datetime) -> int:
@@ -77,35 +82,32 @@ class Scheduler:
         deterministic transcripts). Returns how many ran."""
         ran = 0
         while True:
-            due = [j for j in self._jobs.values() if j.next_time is not None and j.next_time <= now]
+            due = [(e.next_time, job_id, e) for job_id, e in self._entries.items() if e.next_time is not None and e.next_time <= now]
             if not due:
                 return ran
-            job = min(due, key=lambda j: (j.next_time, j.id))
-            fire_time = job.next_time
-            assert fire_time is not None
-            job.previous = fire_time
-            job.next_time = job.trigger.get_next_fire_time(fire_time, max(now, fire_time + timedelta(microseconds=1)))
-            if job.next_time is None and self._jobs.get(job.id) is job:
-                del self._jobs[job.id]
-            await self._run_job(job, fire_time)
+            next_time, job_id, entry = min(due, key=lambda d: (d[0], d[1]))
+            assert next_time is not None
+            fire_time = entry.redo_of or next_time
+            entry.next_time = entry.trigger.get_next_fire_time(next_time, max(now, next_time + timedelta(microseconds=1)))
+            if entry.next_time is None and self._entries.get(job_id) is entry:
+                del self._entries[job_id]
+            await self._run(entry.job, fire_time)
             ran += 1
 
-    async def _run_job(self, job: _Job, fire_time: datetime) -> None:
-        attempt = job.attempt or Attempt(None, job.func)
-        with track_writes() as tally, attempting(attempt):
-            try:
-                await job.func(fire_time)
-                return
-            except Exception as exc:  # one broken job must not stop the others
-                if not (is_storage_failure(exc) and tally.count == 0):
-                    log.exception("定时任务 %s 执行失败", job.id)
-                    return
-                failure = exc
-        # Nothing stored (the disk is full): do it again later at the same fire time;
-        # what this try already sent (from memory) is not sent twice.
-        log.error("定时任务 %s 未能保存（%s），%d 秒后重做", job.id, failure, STORAGE_REDO.total_seconds())
+    async def _run(self, job: Job, fire_time: datetime) -> None:
+        assert self.runner is not None, "the scheduler has no runner"
+        try:
+            done = await self.runner(job, fire_time)
+        except Exception:  # one broken job must not stop the others
+            log.exception("定时任务 %s 执行失败", job.id)
+            return
+        if done:
+            return
+        # Nothing stored (the disk is full): do it again later, for the same fire time.
+        log.error("定时任务 %s 未能保存，%d 秒后重做", job.id, STORAGE_REDO.total_seconds())
+        redo_at = self.clock.now() + STORAGE_REDO
         redo_id = f"{job.id}#redo@{fire_time.isoformat()}"
-        self._jobs[redo_id] = _Job(redo_id, DateTrigger(run_date=fire_time), lambda _t, f=job.func: f(fire_time), self.clock.now() + STORAGE_REDO, attempt=attempt)
+        self._entries[redo_id] = _Entry(job, DateTrigger(run_date=redo_at), redo_at, redo_of=fire_time)
         self._changed.set()
 
     async def run_forever(self) -> None:

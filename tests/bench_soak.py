@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config import load_config  # noqa: E402
 from bot.events import Incoming  # noqa: E402
-from bot.simulation import Simulation  # noqa: E402
+from bot.run.simulation import Simulation  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 COMMUNITIES = ["官园", "秀江", "下浦", "彩虹", "鼓楼", "明月", "化成", "湖田"]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config, load_config
-from bot.scenario import load_scenario
-from bot.simulation import run_scenario
+from bot.run.scenario import load_scenario
+from bot.run.simulation import run_scenario
 
 TESTS = Path(__file__).parent
 CONFIGS = TESTS / "configs"

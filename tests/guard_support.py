@@ -13,8 +13,8 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.config import load_config
-from bot.scenario import load_scenario
-from bot.simulation import run_scenario
+from bot.run.scenario import load_scenario
+from bot.run.simulation import run_scenario
 from nlp.detection import Detection
 from tests.conftest import CONFIGS
 

@@ -81,8 +81,8 @@ def run_with_config(tmp_path, detector, events: str, replace: tuple[str, str], *
     import asyncio
 
     from bot.config import load_config
-    from bot.scenario import load_scenario
-    from bot.simulation import run_scenario
+    from bot.run.scenario import load_scenario
+    from bot.run.simulation import run_scenario
     from tests.conftest import CONFIGS
 
     text = (CONFIGS / "pingan.toml").read_text(encoding="utf-8")
@@ -101,7 +101,7 @@ async def power_cut_after_opening(monkeypatch, config, detector, db_path, text: 
 
     from bot.events import Incoming
     from bot.outbox import Outbox
-    from bot.simulation import Simulation
+    from bot.run.simulation import Simulation
 
     start = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=8)))
     real_put = Outbox.put

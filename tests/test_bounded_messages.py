@@ -6,7 +6,7 @@ import gc
 import tracemalloc
 from datetime import datetime, timedelta, timezone
 
-from bot.app import App
+from bot.run.app import App
 from bot.clock import VirtualClock
 from bot.dedup import Deduplicator
 from bot.events import MAX_TEXT_CHARS, TRUNCATION_MARK, Incoming, bounded_text
@@ -65,7 +65,7 @@ async def test_a_5_mb_message_leaves_no_memory_behind(tmp_path, config, detector
 
 
 async def test_handlers_never_see_more_than_the_bound(config):
-    from bot.pipeline import Pipeline
+    from bot.run.pipeline import Pipeline
 
     seen: list[Incoming] = []
 

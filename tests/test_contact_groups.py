@@ -92,8 +92,8 @@ def test_ack_in_group_off_sends_only_the_private_notice(tmp_path, rules_only):
     import asyncio
 
     from bot.config import load_config
-    from bot.scenario import load_scenario
-    from bot.simulation import run_scenario
+    from bot.run.scenario import load_scenario
+    from bot.run.simulation import run_scenario
     from tests.conftest import CONFIGS, SCENARIOS
 
     config_text = (CONFIGS / "pingan.toml").read_text(encoding="utf-8").replace("ack_in_group = true", "ack_in_group = false")
@@ -143,7 +143,7 @@ async def test_lone_surrogates_from_the_wire_are_stored_safely(tmp_path, rules_o
     from datetime import datetime, timedelta, timezone
 
     from bot.events import Incoming
-    from bot.simulation import Simulation
+    from bot.run.simulation import Simulation
 
     start = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=8)))
     sim = Simulation(config, start, rules_only, tmp_path / "s.db")

@@ -13,16 +13,16 @@ from datetime import datetime, timedelta
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-import bot.app
-import bot.pipeline
-from bot.app import STORAGE_RETRY_INTERVAL
+import bot.run.app
+import bot.run.pipeline
+from bot.run.app import STORAGE_RETRY_INTERVAL
 from bot.attempts import Attempt
 from bot.config import Officer
 from bot.events import Incoming, Outgoing
-from bot.pipeline import Pipeline
-from bot.scenario import ScenarioEvent
-from bot.simulation import Simulation
-from bot.storage_watch import admins
+from bot.run.pipeline import Pipeline
+from bot.run.scenario import ScenarioEvent
+from bot.run.simulation import Simulation
+from bot.run.storage_watch import admins
 from bot.web.health import health_app
 from storage.db import Database
 from storage_faults import FullDatabase, limit_pages
@@ -35,7 +35,7 @@ DISPUTE = "楼下两个人吵起来了，快打架了"
 
 @pytest.fixture
 def full_disk(monkeypatch):
-    monkeypatch.setattr(bot.app, "Database", FullDatabase)
+    monkeypatch.setattr(bot.run.app, "Database", FullDatabase)
 
 
 async def started(config, detector, tmp_path) -> Simulation:
@@ -107,7 +107,7 @@ async def test_disk_full_keeps_reports_alerts_once_and_stores_each_once_when_spa
 
 
 async def test_retry_queue_is_bounded_and_keeps_the_oldest(full_disk, monkeypatch, config, detector, tmp_path):
-    monkeypatch.setattr(bot.pipeline, "MAX_PENDING", 2)
+    monkeypatch.setattr(bot.run.pipeline, "MAX_PENDING", 2)
     sim = await started(config, detector, tmp_path)
     sim.app.db.full = True
     texts = [f"举报 第{i}件事：小区门口有人占道摆摊" for i in range(4)]

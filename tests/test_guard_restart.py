@@ -166,7 +166,7 @@ def test_restart_keeps_swaps(tmp_path):
     ],
 )
 def test_scenario_downtime_is_checked(tmp_path, events, problem):
-    from bot.scenario import ScenarioError
+    from bot.run.scenario import ScenarioError
 
     with pytest.raises(ScenarioError, match=problem):
         run(tmp_path, events, start=f"{DAY} 21:00", end=f"{DAY} 23:00")

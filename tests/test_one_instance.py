@@ -106,7 +106,7 @@ async def test_send_limits_hold_across_a_restart(tmp_path):
 
 
 async def test_app_restores_the_limits_on_start(tmp_path, config, detector):
-    from bot.app import App
+    from bot.run.app import App
     from bot.transports.simulator import SimulatorTransport
 
     clock = VirtualClock(START)

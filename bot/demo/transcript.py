@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.config import Config
-from bot.simulation import Simulation
+from bot.run.simulation import Simulation
 from bot.transports.simulator import SentMessage
 
 

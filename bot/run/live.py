@@ -8,7 +8,7 @@ import signal
 
 from aiohttp import web
 
-from bot.app import App
+from bot.run.app import App
 from bot.clock import RealClock
 from bot.config import Config, WechatyConnection
 from bot.dedup import Deduplicator

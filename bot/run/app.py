@@ -13,24 +13,21 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.feature import DetectorLike, Feature, Job, JobFunc, Services
 from bot.outbox import Outbox
-from bot.pipeline import DuplicateFilter, Pipeline
 from bot.rate_limit import RateLimiter
+from bot.run.pipeline import DuplicateFilter, Pipeline
+from bot.run.storage_watch import StorageWatch
+from bot.run.work import WorkRunner
 from bot.scheduler import Scheduler
-from bot.storage_watch import StorageWatch
 from bot.transports.base import Transport
-from handlers.base import DetectorLike, Feature, Services
-from handlers.escalation import EscalationClock
-from handlers.followups import FollowupReminders
-from handlers.guard_posts import GuardPosts
-from handlers.officers import OfficerCommands
-from handlers.private_reports import PrivateReports
-from handlers.reports import ContactGroupReports
+from handlers import build_features
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 # While messages wait for the database to take writes again, try this often.
 STORAGE_RETRY_INTERVAL = timedelta(seconds=10)
+STORAGE_RETRY = "bot.storage_retry"
 
 
 class App:
@@ -49,14 +46,16 @@ class App:
         self.clock = clock
         self.transport = transport
         self.db = Database(db_path or config.bot.database)
-        self.scheduler = Scheduler(clock)
+        self.scheduler = Scheduler(clock, self._run_job)
         self.outbox = Outbox(self.db, transport, clock, limiter)
-        self.services = Services(config, clock, self.db, detector, self.scheduler, self.outbox.put)
-        self.features = self._build_features(self.services)
+        self.runner = WorkRunner(self.db, self.outbox, self.scheduler, clock)
+        self.features: list[Feature] = build_features(Services(config, clock, detector))
+        self.job_funcs = _job_table(self.features)
         self.watch = StorageWatch(config, clock, self.db, self.outbox.put)
         self.pipeline = Pipeline(
             config,
             [h for f in self.features for h in f.handlers()],
+            self.runner,
             dedup,
             schedule_retry=self._schedule_storage_retry,
             on_storage_change=self.watch.check,
@@ -68,33 +67,24 @@ class App:
         self.outbox.on_storage_change = self.watch.check
         self._tasks: list[asyncio.Task] = []
 
+    async def _run_job(self, job: Job, fire_time: datetime) -> bool:
+        """The scheduler's runner: a feature's job is carried out like a message."""
+        if job.name == STORAGE_RETRY:
+            await self._retry_storage()
+            return True
+        return await self.runner.carry_out(self.job_funcs[job.name](job, fire_time))
+
     def _schedule_storage_retry(self) -> None:
         """Retry kept messages on the scheduler, so the virtual clock drives it in tests."""
+        self.scheduler.add(Job(STORAGE_RETRY, at=self.clock.now() + STORAGE_RETRY_INTERVAL))
 
-        async def retry(_: datetime) -> None:
-            if not self.pipeline.pending and self.db.write_error is not None:
-                await self.db.probe_write()  # nothing to retry: does writing work again?
-            await self.pipeline.retry_pending()  # reschedules itself while work remains
-            await self.watch.check()
-            if self.watch.failing:
-                self._schedule_storage_retry()
-
-        self.scheduler.add_once("storage-retry", self.clock.now() + STORAGE_RETRY_INTERVAL, retry)
-
-    @staticmethod
-    def _build_features(services: Services) -> list[Feature]:
-        """Every behaviour of the bot, in the order handlers are offered a message."""
-        escalation = EscalationClock(services)
-        followups = FollowupReminders(services)
-        reports = ContactGroupReports(services, on_case_opened=escalation.on_case_changed)
-        return [
-            reports,
-            GuardPosts(services, report=reports.report),
-            PrivateReports(services, report=reports.report),
-            OfficerCommands(services, escalation, followups),
-            escalation,
-            followups,
-        ]
+    async def _retry_storage(self) -> None:
+        if not self.pipeline.pending and self.db.write_error is not None:
+            await self.db.probe_write()  # nothing to retry: does writing work again?
+        await self.pipeline.retry_pending()  # reschedules itself while work remains
+        await self.watch.check()
+        if self.watch.failing:
+            self._schedule_storage_retry()
 
     @property
     def transport_state(self) -> str:
@@ -111,7 +101,8 @@ class App:
         log.info("数据库 %s 已就绪（结构版本 %d）", self.db.path, version)
         await self.outbox.restore_limits()
         for feature in self.features:
-            await feature.start()
+            if not await self.runner.carry_out(feature.start()):
+                raise RuntimeError(f"数据库无法写入，无法启动：{self.db.path}（{self.db.write_error}）")
         await self.transport.start(self.pipeline.handle)
 
     async def run_forever(self) -> None:
@@ -128,3 +119,14 @@ class App:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.transport.stop()
         await self.db.close()
+
+
+def _job_table(features: list[Feature]) -> dict[str, JobFunc]:
+    """Every feature's job functions by name; a name declared twice is a bug."""
+    table: dict[str, JobFunc] = {}
+    for feature in features:
+        for name, func in feature.jobs().items():
+            if name in table or name == STORAGE_RETRY:
+                raise ValueError(f"job name declared twice: {name}")
+            table[name] = func
+    return table

@@ -10,11 +10,11 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.app import App
+from bot.run.app import App
 from bot.clock import VirtualClock
 from bot.config import Config
 from bot.events import Incoming
-from bot.scenario import Scenario, ScenarioEvent
+from bot.run.scenario import Scenario, ScenarioEvent
 from bot.transports.simulator import SimulatorTransport
 from handlers.base import DetectorLike
 

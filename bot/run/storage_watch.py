@@ -15,7 +15,7 @@ from typing import Callable
 from bot.clock import Clock
 from bot.config import Config
 from bot.events import Outgoing
-from handlers.base import Send
+from bot.outbox import Send
 from storage.db import Database
 
 log = logging.getLogger(__name__)

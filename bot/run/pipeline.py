@@ -3,10 +3,13 @@
 Messages from the bot itself and from rooms not in the config stop here, before any
 handler (or the detector) sees them.
 
-When the database refuses a write (disk full, I/O error), the message is not dropped:
-if nothing of it was stored, it waits in a bounded in-memory queue (oldest kept) and
+The first handler whose `match` finds something gets the message; its work is
+carried out in one transaction (bot/run/work.py).
+
+When the database refuses a write (disk full, I/O error), nothing of the message was
+stored, and it is not dropped: it waits in a bounded in-memory queue (oldest kept) and
 is handled again, in order, until it is stored, once. Urgent replies already went out
-from the outbox's memory lane; the retry does not send them twice (bot.attempts).
+from the outbox's memory lane; the retry does not send them twice.
 """
 from __future__ import annotations
 
@@ -14,13 +17,12 @@ import asyncio
 import dataclasses
 import logging
 from collections import deque
-from typing import Awaitable, Callable, Protocol, Sequence
+from typing import Any, Awaitable, Callable, Protocol, Sequence
 
-from bot.attempts import Attempt, attempting
 from bot.config import Config
 from bot.events import Incoming, bounded_text
-from handlers.base import Handler
-from storage.db import is_storage_failure, track_writes
+from bot.feature import Handler
+from bot.run.work import Attempt, WorkRunner
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,8 @@ class Pipeline:
     def __init__(
         self,
         config: Config,
-        handlers: Sequence[Handler],
+        handlers: Sequence[Handler[Any]],
+        runner: WorkRunner,
         dedup: DuplicateFilter | None = None,
         *,
         schedule_retry: Callable[[], None] | None = None,
@@ -46,6 +49,7 @@ class Pipeline:
     ):
         self.config = config
         self.handlers = list(handlers)
+        self.runner = runner
         self.dedup = dedup
         self.schedule_retry = schedule_retry or (lambda: None)
         self.on_storage_change = on_storage_change
@@ -68,12 +72,11 @@ class Pipeline:
         if self.dedup is not None and self.dedup.is_duplicate(msg):
             log.info("重复消息已忽略：%s", msg.id)
             return
-        handler = next((h for h in self.handlers if h.matches(msg)), None)
-        if handler is None:
+        attempt = self._route(msg)
+        if attempt is None:
             return
         if self.pending:
             await self.retry_pending()  # older work first: a report before its 认领
-        attempt = Attempt(msg, handler)
         if not await self._try(attempt):
             self._keep(attempt)
             await self._storage_changed()
@@ -95,25 +98,32 @@ class Pipeline:
         await self._storage_changed()
         return stored
 
-    async def _try(self, attempt: Attempt) -> bool:
-        """Handle once. False only when nothing was stored because the database refused
-        a write: then a later try can do the whole work again without doubling any of it."""
-        with track_writes() as tally, attempting(attempt):
+    def _route(self, msg: Incoming) -> Attempt | None:
+        for handler in self.handlers:
             try:
-                await attempt.handler.handle(attempt.msg)
-            except Exception as exc:  # a bug in one feature must not take the bot down
-                if is_storage_failure(exc) and tally.count == 0:
-                    if attempt.tries == 1:
-                        log.error("消息 %s 未能保存（%s），已暂存待重试", attempt.msg.id, exc)
-                    return False
-                if is_storage_failure(exc):
-                    # Half stored: a retry would open a second case. What was queued to
-                    # send still goes (from memory if need be).
-                    log.error("消息 %s 只保存了一部分（%s），不再重试", attempt.msg.id, exc)
-                else:
-                    # Log the id, not the text: ordinary chat must not reach logs either.
-                    log.exception("处理消息 %s 时出错（%s）", attempt.msg.id, type(attempt.handler).__name__)
-        return True
+                found = handler.match(msg)
+            except Exception:  # a bug in one feature must not take the bot down
+                log.exception("匹配消息 %s 时出错（%s）", msg.id, type(handler).__name__)
+                continue
+            if found is not None:
+                return Attempt(msg, handler, found)
+        return None
+
+    async def _try(self, attempt: Attempt) -> bool:
+        """Handle once. False only when the database refused the write: then nothing
+        was stored and a later try does the whole work again."""
+        attempt.tries += 1
+        try:
+            work = attempt.handler.handle(attempt.msg, attempt.match)
+            if await self.runner.carry_out(work, attempt):
+                return True
+        except Exception:  # a bug in one feature must not take the bot down
+            # Log the id, not the text: ordinary chat must not reach logs either.
+            log.exception("处理消息 %s 时出错（%s）", attempt.msg.id, type(attempt.handler).__name__)
+            return True
+        if attempt.tries == 1:
+            log.error("消息 %s 未能保存（%s），已暂存待重试", attempt.msg.id, self.runner.db.write_error)
+        return False
 
     def _keep(self, attempt: Attempt) -> None:
         if len(self.pending) >= self.max_pending:
