@@ -15,6 +15,8 @@ CATEGORIES: dict[str, str] = {
 }
 
 SEVERITIES: dict[str, str] = {"urgent": "紧急", "high": "高", "normal": "一般", "low": "低"}
+# Severities in order, for "the higher of two" (a case takes its most severe message).
+SEVERITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 
 
 @dataclass(frozen=True)

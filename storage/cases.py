@@ -340,17 +340,3 @@ def pending_cases(db: sqlite_utils.Database) -> list[Case]:
 
 def has_event(db: sqlite_utils.Database, case_id: int, kind: str) -> bool:
     return bool(list(db.query("select 1 from case_events where case_id = ? and kind = ? limit 1", [case_id, kind])))
-
-
-def unannounced_cases(db: sqlite_utils.Database) -> list[tuple[Case, dict]]:
-    """Cases with no `notified` event, each with its first message, oldest first."""
-    rows = db.query(
-        "select id from cases c where not exists"
-        " (select 1 from case_events e where e.case_id = c.id and e.kind = 'notified') order by id"
-    )
-    out = []
-    for row in rows:
-        case = get_case(db, row["id"])
-        assert case is not None
-        out.append((case, case_messages(db, case.id)[0]))
-    return out

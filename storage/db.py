@@ -9,14 +9,12 @@ Callers pass plain functions that take a `sqlite_utils.Database`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextvars import ContextVar
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, TypeVar
 
 import sqlite_utils
 
@@ -28,31 +26,6 @@ T = TypeVar("T")
 class DatabaseProblem(Exception):
     """The database cannot be used at all (damaged, not SQLite, cannot be opened).
     The message is one line naming the file, fit to print to an operator as is."""
-
-
-class WriteTally:
-    """How many writes succeeded while handling one piece of work (see `track_writes`)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-
-# The tally of the work being handled in this asyncio task, if anyone is counting.
-_TALLY: ContextVar[WriteTally | None] = ContextVar("pingan_write_tally", default=None)
-
-
-@contextlib.contextmanager
-def track_writes() -> Iterator[WriteTally]:
-    """Count the tracked writes made inside the block (in this task and what it awaits).
-
-    The pipeline uses it to tell "nothing of this message was stored" (safe to retry
-    whole) from "half of it was" (a retry would open a second case)."""
-    tally = WriteTally()
-    token = _TALLY.set(tally)
-    try:
-        yield tally
-    finally:
-        _TALLY.reset(token)
 
 
 def is_storage_failure(exc: BaseException) -> bool:
@@ -118,11 +91,8 @@ class Database:
         self._checked = True
         return version
 
-    async def write(self, fn: Callable[[sqlite_utils.Database], T], *, tracked: bool = True) -> T:
-        """Run `fn` in the writer thread inside one transaction.
-
-        `tracked=False` for bookkeeping writes (the outbox) that a retry of the work
-        may repeat harmlessly; see `track_writes`."""
+    async def write(self, fn: Callable[[sqlite_utils.Database], T]) -> T:
+        """Run `fn` in the writer thread inside one transaction."""
         try:
             result = await self._run(self._writer, fn, transaction=True)
         except Exception as exc:
@@ -131,9 +101,6 @@ class Database:
                 self.failed_writes += 1
             raise
         self.write_error = None
-        tally = _TALLY.get()
-        if tracked and tally is not None:
-            tally.count += 1
         return result
 
     async def probe_write(self) -> bool:
@@ -144,7 +111,7 @@ class Database:
             db.execute(f"PRAGMA user_version = {int(version)}")
 
         try:
-            await self.write(touch, tracked=False)
+            await self.write(touch)
         except Exception as exc:
             if not is_storage_failure(exc):
                 raise

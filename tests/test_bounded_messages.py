@@ -64,19 +64,26 @@ async def test_a_5_mb_message_leaves_no_memory_behind(tmp_path, config, detector
     await app.stop()
 
 
-async def test_handlers_never_see_more_than_the_bound(config):
+async def test_handlers_never_see_more_than_the_bound(config, tmp_path):
+    from bot.clock import VirtualClock
+    from bot.outbox import Outbox
     from bot.run.pipeline import Pipeline
+    from bot.run.work import WorkRunner
+    from bot.scheduler import Scheduler
+    from bot.transports.simulator import SimulatorTransport
+    from storage.db import Database
 
     seen: list[Incoming] = []
 
     class Recorder:
-        def matches(self, msg: Incoming) -> bool:
-            return True
-
-        async def handle(self, msg: Incoming) -> None:
+        def match(self, msg: Incoming) -> None:
             seen.append(msg)
+            return None
 
-    pipeline = Pipeline(config, [Recorder()])
+    clock = VirtualClock(START)
+    db = Database(tmp_path / "p.db")
+    runner = WorkRunner(db, Outbox(db, SimulatorTransport(clock, frozenset()), clock), Scheduler(clock), clock)
+    pipeline = Pipeline(config, [Recorder()], runner)
     await pipeline.handle(Incoming(id="m1", at=START, sender="张大妈", text="哈" * FIVE_MB, room=ROOM))
     assert len(seen[0].text) == MAX_TEXT_CHARS + len(TRUNCATION_MARK)
 

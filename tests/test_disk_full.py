@@ -16,10 +16,15 @@ from aiohttp.test_utils import TestClient, TestServer
 import bot.run.app
 import bot.run.pipeline
 from bot.run.app import STORAGE_RETRY_INTERVAL
-from bot.attempts import Attempt
+from bot.clock import VirtualClock
 from bot.config import Officer
 from bot.events import Incoming, Outgoing
+from bot.feature import Outcome, Work
+from bot.outbox import Outbox
 from bot.run.pipeline import Pipeline
+from bot.run.work import WorkRunner
+from bot.scheduler import Scheduler
+from bot.transports.simulator import SimulatorTransport
 from bot.run.scenario import ScenarioEvent
 from bot.run.simulation import Simulation
 from bot.run.storage_watch import admins
@@ -143,31 +148,43 @@ async def test_a_real_sqlite_full_is_survived(config, detector, tmp_path):
     await sim.stop()
 
 
-class _Writes:
-    """A handler that writes `before` times, then fails as a full disk does."""
+class _HalfWrites:
+    """A handler whose transaction writes a row, then fails as a full disk does (once)."""
 
-    def __init__(self, db: Database, before: int):
-        self.db, self.before, self.calls = db, before, 0
+    def __init__(self) -> None:
+        self.calls = 0
 
-    def matches(self, msg: Incoming) -> bool:
+    def match(self, msg: Incoming) -> bool:
         return True
 
-    async def handle(self, msg: Incoming) -> None:
-        self.calls += 1
-        for _ in range(self.before):
-            await self.db.write(lambda d: d.execute("select 1"))
-        raise sqlite3.OperationalError("database or disk is full")
+    def handle(self, msg: Incoming, match: bool) -> Work:
+        def txn(d) -> Outcome:
+            self.calls += 1
+            d.execute("insert into t values (?)", [msg.id])
+            if self.calls == 1:
+                raise sqlite3.OperationalError("database or disk is full")
+            return Outcome(sends=[Outgoing(text="好", contact=msg.sender)])
+
+        return Work.transact(txn)
 
 
-@pytest.mark.parametrize("before, kept", [(0, True), (1, False)])
-async def test_only_work_with_nothing_stored_is_retried(config, tmp_path, before, kept):
+async def test_work_that_fails_half_way_leaves_nothing_and_is_retried_whole(config, tmp_path):
+    """One transaction per message: the row written before the failure is rolled back
+    with it, so the retry does the whole work again and stores it once."""
     db = Database(tmp_path / "p.db")
     await db.open()
-    handler = _Writes(db, before)
-    pipeline = Pipeline(config, [handler])
+    await db.write(lambda d: d.execute("create table t (id text)"))
+    clock = VirtualClock(START)
+    outbox = Outbox(db, SimulatorTransport(clock, frozenset()), clock)
+    scheduler = Scheduler(clock)
+    pipeline = Pipeline(config, [_HalfWrites()], WorkRunner(db, outbox, scheduler, clock))
     await pipeline.handle(Incoming(id="m1", at=START, sender="张大妈", text="举报", room=ROOM))
-    # Half-stored work is not redone: a retry would open a second case.
-    assert (len(pipeline.pending) == 1) is kept
+    assert len(pipeline.pending) == 1
+    assert await count(db, "select count(*) from t") == 0
+    assert await count(db, "select count(*) from outbox") == 0
+    assert await pipeline.retry_pending() == 1
+    assert await count(db, "select count(*) from t") == 1
+    assert await count(db, "select count(*) from outbox") == 1
     await db.close()
 
 
@@ -179,16 +196,16 @@ def test_admins_are_the_admin_role_else_the_station_leaders(config):
     assert admins(with_admin) == ("赵主任",)
 
 
-async def test_a_reminder_due_while_the_disk_is_full_is_sent_and_recorded_once(full_disk, config, detector, tmp_path):
+async def test_a_reminder_due_while_the_disk_is_full_is_sent_and_recorded_once_space_returns(full_disk, config, detector, tmp_path):
     sim = await started(config, detector, tmp_path)
     await say(sim, START, "举报 小区门口有人占道摆摊，堵住了消防通道")  # normal: reminded after 120 min
     sim.app.db.full = True
     await sim.run_until(START + timedelta(minutes=121))
-    reminders = [t for who, t in sent(sim) if who == "李警官" and t.startswith("【催办】")]
-    assert len(reminders) == 1  # sent from memory, on time
+    # The reminder and its record are one transaction: neither while nothing can be stored.
+    assert not [t for who, t in sent(sim) if t.startswith("【催办】")]
     sim.app.db.full = False
     await sim.run_until(START + timedelta(minutes=130))
     events = await sim.app.db.read(lambda d: [r[0] for r in d.execute("select kind from case_events where kind = 'reminded'")])
-    assert events == ["reminded"]  # the job was done again for its write, not its message
+    assert events == ["reminded"]  # the job was done again, whole, once space returned
     assert len([t for who, t in sent(sim) if t.startswith("【催办】")]) == 1
     await sim.stop()

@@ -83,9 +83,9 @@ def test_a_bad_command_in_the_officers_room_is_answered_there(run_day):
     ],
 )
 def test_parser_reads_phone_keyboard_forms(text, expected):
-    from handlers.commands_parse import parse
+    from handlers.cases.commands import parse
 
-    command = parse(text)
+    _, command = parse(text)
     assert (command.name, command.case_id, command.outcome) == expected
     if command.name == "转办":
         assert command.officer == "陈警官"

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from bot.config import Config, ConfigError, load_config
 from bot.run.scenario import Scenario, ScenarioError, load_scenario
-from handlers.commands_parse import COMMAND_WORDS, Command, CommandError, parse
+from handlers.cases.commands import COMMANDS, parse
+from handlers.cases.parsing import Command, CommandError
 from handlers.guard_dates import parse_day
 from nlp.detection import CATEGORIES, SEVERITIES, Detection
 
@@ -50,6 +51,8 @@ FRAGMENTS = [
     "\u202e", "😀", "🔥", "１３８１２３４５６７８", "他在打架子鼓", " ", "　", "ｱ", "\ufeff",
 ]
 texts = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=12).map("".join)
+
+COMMAND_WORDS = tuple(spec.name for spec in COMMANDS)
 
 
 # ---- the detector -----------------------------------------------------------------
@@ -101,7 +104,7 @@ commands = st.tuples(
 @given(text=st.one_of(commands, texts, st.text(max_size=60)))
 def test_command_parser_gives_a_command_or_a_one_line_error(text: str) -> None:
     try:
-        command = parse(text)
+        _, command = parse(text)
     except CommandError as error:
         message = str(error)
         assert message and "\n" not in message and "\r" not in message

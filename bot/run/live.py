@@ -14,7 +14,7 @@ from bot.config import Config, WechatyConnection
 from bot.dedup import Deduplicator
 from bot.rate_limit import RateLimiter
 from bot.web.health import health_app
-from handlers.base import DetectorLike
+from bot.feature import DetectorLike
 from storage.db import DatabaseProblem
 from storage.lock import RunLock
 from storage.marker import check_database_present, write_marker

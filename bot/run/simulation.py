@@ -16,7 +16,7 @@ from bot.config import Config
 from bot.events import Incoming
 from bot.run.scenario import Scenario, ScenarioEvent
 from bot.transports.simulator import SimulatorTransport
-from handlers.base import DetectorLike
+from bot.feature import DetectorLike
 
 
 class Simulation:

@@ -1,4 +1,5 @@
-"""How cases look on an officer's phone: short lines, local times, pages.
+"""How cases look on an officer's phone: short lines, local times, pages, and the
+monthly figures (`统计` replies, later the briefing's body).
 
 Pure formatting, no I/O: every function takes values and returns text, so the
 wording is tested without a database.
@@ -13,7 +14,9 @@ from nlp.detection import CATEGORIES, SEVERITIES
 from storage import cases as cs
 from storage.cases import Case
 from storage.followups import FollowUp
+from storage.stats import MonthlyFigures, percent
 
+SYSTEM = "系统"  # the actor of what the bot itself does to a case
 PAGE_CHARS = 700  # one phone screen of Chinese text, roughly
 MESSAGE_CHARS = 80  # each message in 详情 is clipped to this
 
@@ -59,25 +62,6 @@ REPORTER_STATUS = {
     cs.CLOSED: "已办结",
     cs.FALSE_POSITIVE: "经民警核实，无需进一步处理",
 }
-
-HELP = "\n".join(
-    [
-        "民警命令（私聊或在工作群发送）：",
-        "待办 — 我的未结案件",
-        "详情 12 — 案件档案",
-        "认领 12",
-        "办结 12 调解成功／调解不成／已处置 [备注]",
-        "误报 12",
-        "核实 12 — 疑似警情属实，转为待认领",
-        "补录 群名或社区 内容 — 登记机器人漏掉的警情",
-        "转办 12 陈警官",
-        "回访 12 无反弹／反弹 [备注]",
-        "进度 12 — 案件状态",
-        "统计 [2026-03] — 本月（或某月）统计",
-        "编号写 12 或 #12 均可。",
-    ]
-)
-
 
 def local(moment: datetime, tz: tzinfo, with_year: bool = False) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M" if with_year else "%m-%d %H:%M")
@@ -206,3 +190,34 @@ def officer_progress(case: Case, tz: tzinfo) -> str:
 
 def reporter_progress(case: Case) -> str:
     return f"您反映的{case.label}：{REPORTER_STATUS.get(case.status, case.status)}。"
+
+
+TOP_COMMUNITIES = 8  # a station has a handful of communities; cities have more
+
+
+def stats_text(title: str, f: MonthlyFigures) -> str:
+    lines = [f"【{title} {f.year}年{f.month}月统计】"]
+    if f.received:
+        cats = "、".join(f"{category_name(c)}{n}" for c, n in f.by_category.items())
+        lines.append(f"受理{f.received}件：{cats}")
+        communities = list(f.by_community.items())
+        shown = "、".join(f"{c or '未知'}{n}" for c, n in communities[:TOP_COMMUNITIES])
+        more = f"等{len(communities)}个社区" if len(communities) > TOP_COMMUNITIES else ""
+        lines.append(f"按社区：{shown}{more}")
+    else:
+        lines.append("受理0件")
+    lines.append(f"已办结{f.resolved}件，未结{f.open}件")
+    rate = f.mediation_rate
+    lines.append(f"调处率：{rate}（{f.disputes_mediated}/{f.disputes_received}）" if f.disputes_received else "调处率：—（本月无矛盾纠纷）")
+    lines.append(f"回访：完成{f.followups_done}次，逾期{f.followups_overdue}次")
+    if f.attendance is not None:
+        a = f.attendance
+        lines.append(f"护学岗到岗率：{percent(a.on_time, a.on_duty)}（{a.on_time}/{a.on_duty}）")
+    if f.false_positives:
+        fps = "、".join(f"{category_name(c)}{percent(fp, n)}（{fp}/{n}）" for c, fp_n in f.false_positives.items() for fp, n in [fp_n])
+        lines.append(f"误报率：{fps}")
+    else:
+        lines.append("误报：0件")
+    if f.noisy_keywords:
+        lines.append("误报最多的词：" + "、".join(f"{w}（{n}）" for w, n in f.noisy_keywords))
+    return "\n".join(lines)

@@ -7,18 +7,22 @@ missed example for `pingan train`, and the group's officer is told.
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 import sqlite_utils
 
 from bot.config import ContactGroup, Officer
 from bot.events import Outgoing
-from handlers import case_text as ct
-from handlers.base import Services
+from bot.feature import Outcome, Services, Work
+from handlers.cases import escalation
+from handlers.cases import wording as ct
 from storage import cases as cs
-from storage.cases import Case
+
+log = logging.getLogger(__name__)
 
 EXPLICIT_DEFAULT_CATEGORY = "security"  # a report the detector cannot place
 # How WeChat renders a quoted message in text: 「name：text」, a dashed line, the reply.
@@ -40,16 +44,19 @@ def parse_quote(text: str) -> Quote | None:
     return Quote(m.group("name").strip(), m.group("body").strip(), m.group("reply").strip())
 
 
-async def backfill(services: Services, officer: Officer, group: ContactGroup, text: str, reporter: str, at: datetime) -> tuple[Case, str]:
+def open_backfill(
+    services: Services, officer: Officer, group: ContactGroup, text: str, reporter: str, at: datetime, reply: Callable[[str], Outgoing]
+) -> Work:
     """Open the case and keep the example, in one transaction; tell the group's
-    officer when someone else entered it. Returns the case and the reply for `officer`."""
+    officer when someone else entered it; `reply` words the answer to `officer`.
+    The escalation clock starts as for any new case."""
     detection = services.detector.detect(text)
     category = detection.category if detection.flagged and detection.category else EXPLICIT_DEFAULT_CATEGORY
     severity = detection.severity if detection.flagged and detection.severity else "normal"
     # Lexicon words only: a suspected verdict's n-grams are not keywords.
     keywords = detection.keywords if detection.flagged and not detection.suspected else ()
 
-    def txn(db: sqlite_utils.Database) -> Case:
+    def txn(db: sqlite_utils.Database) -> Outcome:
         case = cs.open_case(
             db, at=at, room=group.room, community=group.community, station=group.station, officer=group.officer,
             category=category, severity=severity, reporter=reporter, text=text, keywords=keywords,
@@ -58,13 +65,18 @@ async def backfill(services: Services, officer: Officer, group: ContactGroup, te
         cs.add_event(db, case.id, at, "backfilled", officer.name, "机器人漏报，民警补录")
         cs.add_event(db, case.id, at, "notified", group.officer, "补录")
         cs.record_feedback(db, "missed", case, text, at, officer.name)
-        return case
+        log.info("%s 补录案件 %s", officer.name, case.label)
+        where = f"{ct.kind(case)}，{case.community}"
+        kept = "此条已记为漏报样本，用于改进识别。"
+        if group.officer != officer.name:
+            notice = f"【补录警情】{case.label} {where}\n{officer.name}补录：{ct.clip(text, 500)}\n回复“认领 {case.id}”认领。"
+            done = Outcome(sends=[
+                Outgoing(text=notice, contact=group.officer, urgent=case.severity == "urgent"),
+                reply(f"已补录为{case.label}（{where}），已通知{group.officer}。{kept}"),
+            ])
+        else:
+            done = Outcome(sends=[reply(f"已补录为{case.label}（{where}）。{kept}请回复“认领 {case.id}”认领。")])
+        done += escalation.replan(services.config, case)
+        return done
 
-    case = await services.db.write(txn)
-    where = f"{ct.kind(case)}，{case.community}"
-    kept = "此条已记为漏报样本，用于改进识别。"
-    if group.officer != officer.name:
-        notice = f"【补录警情】{case.label} {where}\n{officer.name}补录：{ct.clip(text, 500)}\n回复“认领 {case.id}”认领。"
-        await services.send(Outgoing(text=notice, contact=group.officer, urgent=case.severity == "urgent"))
-        return case, f"已补录为{case.label}（{where}），已通知{group.officer}。{kept}"
-    return case, f"已补录为{case.label}（{where}）。{kept}请回复“认领 {case.id}”认领。"
+    return Work.transact(txn)

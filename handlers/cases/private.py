@@ -1,0 +1,71 @@
+"""Residents who write to the bot privately (SPEC.md "Private messages from residents").
+
+They are answered, never ignored: an urgent message gets the emergency reply at
+once; a report that names its community (举报 官园社区 …) opens a case for that
+community's officer, acknowledged privately; a report without one is asked for
+its community (the bot cannot see which groups a resident is in); anything else
+gets the short help.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from bot.config import ContactGroup
+from bot.events import Incoming, Outgoing
+from bot.feature import Outcome, Services, Work
+from handlers.cases.commands import command_word
+from handlers.cases.notices import urgent_reply
+from handlers.cases.reports import BARE_REPORT_QUESTION, EXPLICIT_PREFIXES, is_bare_report, report_work
+from handlers.text import clip
+
+HELP = (
+    "您好，这里是平安群助手。反映矛盾纠纷或安全隐患，请私信发送“举报 社区名 情况”，"
+    "如：举报 官园社区 小区门口有人占道摆摊；也可以在本社区警民联系群发送“举报＋情况”。\n"
+    "遇到紧急情况请立即拨打110（火警119，急救120），本助手不能代替报警电话。"
+)
+ASK_COMMUNITY = "收到。请告诉我们您在哪个社区，好转给社区民警：请发送“举报 社区名 情况”，如：举报 官园社区 {text}"
+# 举报 官园社区 情况 (the community may be written with or without a space after the word)
+_EXPLICIT_PLACE = re.compile(rf"^({'|'.join(EXPLICIT_PREFIXES)})\s*(\S+?)\s+(.+)$", re.S)
+
+
+@dataclass(frozen=True)
+class Private:
+    """A resident's private message; `group` when it names a configured community."""
+
+    text: str
+    group: ContactGroup | None
+    report: str  # 举报 + the report without the community
+
+
+class PrivateReports:
+    def __init__(self, services: Services):
+        self.services = services
+
+    def match(self, msg: Incoming) -> Private | None:
+        # Officers' private messages and anyone's commands belong to the officer commands.
+        if msg.room is not None or self.services.config.officer(msg.sender) is not None or command_word(msg.text) is not None:
+            return None
+        text = msg.text.strip()
+        m = _EXPLICIT_PLACE.match(text)
+        group = self._group(m.group(2)) if m else None
+        return Private(text, group, f"{m.group(1)} {m.group(3)}" if m and group else "")
+
+    def handle(self, msg: Incoming, match: Private) -> Work:
+        text = match.text
+        if is_bare_report(text):
+            return Work.send(Outgoing(text=BARE_REPORT_QUESTION, contact=msg.sender))
+        if match.group is not None:
+            return report_work(self.services, replace(msg, text=match.report), match.group) or Work()
+        detection = self.services.detector.detect(text)
+        urgent = (Outgoing(text=urgent_reply(detection.reply_numbers), contact=msg.sender, urgent=True),) if detection.urgent else ()
+        if detection.flagged or text.startswith(EXPLICIT_PREFIXES):
+            reply = Outgoing(text=ASK_COMMUNITY.format(text=clip(text, 20)), contact=msg.sender)
+        elif not detection.urgent:
+            reply = Outgoing(text=HELP, contact=msg.sender)
+        else:
+            return Work(urgent=urgent)
+        return Work(urgent=urgent, outcome=Outcome(sends=[reply]))
+
+    def _group(self, place: str) -> ContactGroup | None:
+        return next((g for g in self.services.config.groups if place in (g.room, g.community)), None)
