@@ -93,29 +93,30 @@ def run_with_config(tmp_path, detector, events: str, replace: tuple[str, str], *
     return asyncio.run(run_scenario(scenario, load_config(scenario.config_path), detector))
 
 
-async def power_cut_after_opening(monkeypatch, config, detector, db_path, text: str, room: str, *, restarts: int = 1):
-    """A resident's message arrives and its case is written, then the process dies
-    before anything is queued; then the bot restarts `restarts` times. Returns the
-    stopped simulation, whose transcript is what the restarts made good."""
+async def power_cut_while_queuing(monkeypatch, config, detector, db_path, text: str, room: str):
+    """A resident's message arrives; the case is written, then the disk fails while its
+    notices are queued (an I/O error inside the one transaction). Returns the running
+    simulation and how many cases were stored at that moment (the case must have
+    been rolled back with its notices: there is never a case nobody was told of)."""
+    import sqlite3
     from datetime import datetime, timedelta, timezone
 
     from bot.events import Incoming
-    from bot.outbox import Outbox
     from bot.run.simulation import Simulation
+    from storage import outbox as outbox_store
 
     start = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=8)))
-    real_put = Outbox.put
+    real_enqueue = outbox_store.enqueue
 
-    async def power_cut(self, msg):
-        raise RuntimeError("断电")
+    def power_cut(db, msg, now, sent_at=None):
+        if not msg.urgent:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real_enqueue(db, msg, now, sent_at)
 
-    monkeypatch.setattr(Outbox, "put", power_cut)
+    monkeypatch.setattr(outbox_store, "enqueue", power_cut)
     sim = Simulation(config, start, detector, db_path)
     await sim.start()
     await sim.transport.deliver(Incoming(id="1", at=start, sender="张大妈", text=text, room=room))
-    assert sim.transport.sent == []
-    monkeypatch.setattr(Outbox, "put", real_put)
-    for _ in range(restarts):
-        await sim.restart()
-    await sim.stop()
-    return sim
+    stored = await sim.app.db.read(lambda d: d.execute("select count(*) from cases").fetchone()[0])
+    monkeypatch.setattr(outbox_store, "enqueue", real_enqueue)
+    return sim, stored

@@ -155,13 +155,19 @@ async def test_lone_surrogates_from_the_wire_are_stored_safely(tmp_path, rules_o
     assert len(notice) == 1 and "楼下两个人吵起来了" in notice[0]["text"]
 
 
-async def test_a_crash_between_opening_a_case_and_telling_anyone_is_made_good_on_restart(tmp_path, rules_only, config, monkeypatch):
-    """The case was written, then the process died before its messages were queued:
-    the next start sends the acknowledgement and the notice, once each."""
-    from tests.officer_scenarios import power_cut_after_opening
+async def test_a_case_is_never_stored_without_its_notices(tmp_path, rules_only, config, monkeypatch):
+    """The case and the messages about it are one transaction: when queuing the notice
+    fails, the case is not stored either; the message is kept and, once the disk
+    works again, stored with its acknowledgement and notice, once each."""
+    from datetime import timedelta
 
-    # A second restart sends nothing more.
-    sim = await power_cut_after_opening(monkeypatch, config, rules_only, tmp_path / "s.db", "楼下两个人吵起来了，快打架了", GROUP1, restarts=2)
+    from tests.officer_scenarios import power_cut_while_queuing
+
+    sim, stored = await power_cut_while_queuing(monkeypatch, config, rules_only, tmp_path / "s.db", "楼下两个人吵起来了，快打架了", GROUP1)
+    assert stored == 0 and len(sim.app.pipeline.pending) == 1
+    await sim.run_until(sim.clock.now() + timedelta(minutes=5))
+    await sim.restart()  # and a restart adds nothing
+    await sim.stop()
     transcript = sim.transcript()
     assert len(in_room(transcript, GROUP1)) == 1
     notices = to_officer(transcript, "李警官")

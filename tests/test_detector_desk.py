@@ -174,12 +174,17 @@ def test_an_explicit_report_the_model_alone_places_shows_no_ngrams_as_keywords(r
     assert any("收到" in m["text"] for m in in_room(transcript, GROUP1))
 
 
-async def test_a_suspected_case_cut_off_by_a_crash_is_made_good_as_suspected(tmp_path, classifier, config, monkeypatch, suspected_text: str) -> None:
-    """Opened, then the process died before the officer was told: the next start
-    tells the officer (marked 疑似) and still says nothing in the group."""
-    from tests.officer_scenarios import power_cut_after_opening
+async def test_a_suspected_case_is_never_stored_without_its_notice(tmp_path, classifier, config, monkeypatch, suspected_text: str) -> None:
+    """Queuing the officer's notice failed: the suspected case was not stored either.
+    Stored on the retry, it is still told to the officer only (marked 疑似)."""
+    from datetime import timedelta
 
-    sim = await power_cut_after_opening(monkeypatch, config, classifier, tmp_path / "s.db", suspected_text, GROUP1)
+    from tests.officer_scenarios import power_cut_while_queuing
+
+    sim, stored = await power_cut_while_queuing(monkeypatch, config, classifier, tmp_path / "s.db", suspected_text, GROUP1)
+    assert stored == 0
+    await sim.run_until(sim.clock.now() + timedelta(minutes=5))
+    await sim.stop()
     transcript = sim.transcript()
     assert in_room(transcript, GROUP1) == []
     assert "【疑似警情·待核实】#1" in only(to(transcript, "李警官"))["text"]
