@@ -10,7 +10,7 @@ import io
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import IO
 
@@ -18,6 +18,7 @@ import sqlite_utils
 
 from nlp.detection import CATEGORIES, SEVERITIES
 from nlp.pii import mask_pii
+from storage.sql import in_clause, utc_text
 from storage.stats import month_bounds
 
 HEADERS = ("编号", "登记时间", "类别", "等级", "来源群", "社区", "派出所", "报告人", "责任民警", "状态", "认领时间", "办结时间", "办结结果", "回访次数", "内容摘要")
@@ -80,9 +81,9 @@ def ledger_rows(
     if month is not None:
         start, end = month_bounds(month[0], month[1], tz)
         where.append("datetime(c.opened_at) >= ? and datetime(c.opened_at) < ?")
-        params += [_utc(start), _utc(end)]
+        params += [utc_text(start), utc_text(end)]
     if stations is not None:
-        where.append(f"c.station in ({','.join('?' * len(stations))})")
+        where.append(in_clause("c.station", stations))
         params += list(stations)
     rows = db.query(
         f"""select c.*,
@@ -123,10 +124,6 @@ def ledger_rows(
             )
         )
     return out
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _local(value: str | None, tz: tzinfo) -> datetime | None:
