@@ -34,15 +34,16 @@ def _month(value: str | None) -> tuple[int, int] | None:
     return int(m.group(1)), int(m.group(2))
 
 
-async def _rows(config: Config, db_path: Path, month: tuple[int, int] | None, unmasked: bool) -> list:
+async def _cases(config: Config, db_path: Path, month: tuple[int, int] | None) -> list:
     from storage.db import Database
-    from storage.export import ledger_rows
+    from storage.ledger import ledger_cases
+    from storage.stats import month_bounds
 
+    opened = month_bounds(month[0], month[1], config.bot.tz) if month else None
     db = Database(db_path)
     try:
         await db.open()  # brings an older database up to the current schema first
-        names = {s.id: s.name for s in config.stations}
-        return await db.read(lambda d: ledger_rows(d, tz=config.bot.tz, station_names=names, month=month, unmasked=unmasked))
+        return await db.read(lambda d: ledger_cases(d, opened=opened))
     finally:
         await db.close()
 
@@ -56,7 +57,8 @@ async def _rows(config: Config, db_path: Path, month: tuple[int, int] | None, un
 @click.option("--unmasked", is_flag=True, help="不遮盖手机号和身份证号（仅限内部使用）")
 def export_command(config_path: Path, db_path: Path | None, fmt: str | None, month: str | None, output: Path | None, unmasked: bool) -> None:
     """导出案件台账：CSV（UTF-8，Excel 可直接打开）或 XLSX。"""
-    from storage.export import csv_bytes, write_file, write_xlsx
+    from bot.ledger.files import csv_bytes, write_csv, write_xlsx
+    from bot.ledger.rows import ledger_rows
 
     try:
         config = load_config(config_path)
@@ -70,16 +72,17 @@ def export_command(config_path: Path, db_path: Path | None, fmt: str | None, mon
         fmt = suffix
     wanted = _month(month)
     path = db_path or config.bot.database
-    rows = _read_or_exit(path, lambda: _rows(config, path, wanted, unmasked))
+    cases = _read_or_exit(path, lambda: _cases(config, path, wanted))
+    names = {s.id: s.name for s in config.stations}
+    rows = ledger_rows(cases, tz=config.bot.tz, station_names=names, unmasked=unmasked)
     label = f"{wanted[0]}-{wanted[1]:02d}" if wanted else "全部"
     try:
         if fmt == "csv":
-            data = csv_bytes(rows)
             if output is None:
-                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.write(csv_bytes(rows))
                 sys.stdout.buffer.flush()
                 return
-            write_file(output, data)
+            write_csv(rows, output)
         else:
             output = output or Path(f"台账-{label}.xlsx")
             write_xlsx(rows, output, title=f"台账 {label}")

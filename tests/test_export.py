@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from storage.export import HEADERS
+from bot.ledger.rows import HEADERS
 from tests.conftest import CONFIGS
 from tests.officer_scenarios import GROUP1, GROUP2, XIAPU, report, run_day, say  # noqa: F401
 
