@@ -134,7 +134,7 @@ async def _feedback(db_path: Path, limit: int) -> tuple[list[dict], list[dict]]:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000), help="最多列出多少个词")
 def feedback_command(config_path: Path, db_path: Path | None, limit: int) -> None:
     """列出民警标记“误报”最多的词库词，以及补录的漏报和误报原文（pingan train 会用到）。"""
-    from nlp.pii import mask_pii
+    from bot.masking import mask_pii
     from storage.stats import percent
 
     try:

@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 from typing import Iterable
 
 from nlp.detection import CATEGORIES, SEVERITIES
-from nlp.pii import mask_pii
+from bot.masking import mask_pii
 from storage.ledger import LedgerCase
 
 HEADERS = ("编号", "登记时间", "类别", "等级", "来源群", "社区", "派出所", "报告人", "责任民警", "状态", "认领时间", "办结时间", "办结结果", "回访次数", "内容摘要")
