@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.months import parse_month
 from handlers.text import normalize_command, strip_leading_mentions
 
 COMMAND_WORDS = ("待办", "详情", "认领", "办结", "误报", "转办", "回访", "统计", "帮助", "进度", "核实", "补录")
@@ -164,16 +165,10 @@ def _transfer(name: str, rest: str) -> Command:
 def _month(name: str, rest: str) -> Command:
     if not rest:
         return Command(name)
-    patterns = (r"(\d{4})[-/.](\d{1,2})", r"(\d{4})年(\d{1,2})月?", r"()(\d{1,2})月")
-    for pattern in patterns:
-        m = re.fullmatch(pattern, rest)
-        if m:
-            year = int(m.group(1)) if m.group(1) else None
-            month = int(m.group(2))
-            if 1 <= month <= 12 and (year is None or 2000 <= year <= 2100):
-                return Command(name, month=(year, month))
-            break
-    raise CommandError(f"月份应写成 2026-03 这样。{_usage(name)}")
+    month = parse_month(rest)
+    if month is None:
+        raise CommandError(f"月份应写成 2026-03 这样。{_usage(name)}")
+    return Command(name, month=month)
 
 
 def _backfill(name: str, rest: str) -> Command:

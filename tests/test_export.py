@@ -120,6 +120,7 @@ def test_format_is_taken_from_the_output_name(ledger_db, tmp_path):
     [
         (["--format", "csv", "--month", "2026-13"], "--month 应写成 YYYY-MM"),
         (["--format", "csv", "--month", "三月"], "--month 应写成 YYYY-MM"),
+        (["--format", "csv", "--month", "3月"], "--month 应写成 YYYY-MM"),  # the year is needed
         (["--month", "2026-03"], "--format"),
     ],
 )
