@@ -21,10 +21,10 @@ from bot.months import parse_month
 def _month(value: str | None) -> tuple[int, int] | None:
     if value is None:
         return None
-    parsed = parse_month(value.strip())
-    if parsed is None or parsed[0] is None:  # an export needs the year written out
+    year, number = parse_month(value.strip()) or (None, 0)
+    if year is None:  # not a month, or "3月": an export needs the year written out
         fail(f"--month 应写成 YYYY-MM，如 2026-03，实际是 {value!r}")
-    return parsed[0], parsed[1]
+    return year, number
 
 
 async def _cases(config: Config, db_path: Path, month: tuple[int, int] | None) -> list:
