@@ -7,17 +7,12 @@ Restore: stop the bot, copy the backup over the database, delete the database's
 from __future__ import annotations
 
 import sqlite3
-import sys
 from pathlib import Path
 
 import click
 
+from bot.cli_errors import fail, os_error_words
 from bot.config import ConfigError, load_config
-
-
-def _fail(message: str) -> None:
-    click.echo(message, err=True)
-    sys.exit(2)
 
 
 @click.command("backup")
@@ -26,7 +21,6 @@ def _fail(message: str) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="备份文件（已存在则替换）")
 def backup_command(config_path: Path, db_path: Path | None, output: Path) -> None:
     """在线备份数据库（机器人运行时也可以），得到一个完整一致的副本。"""
-    from bot.export_cli import os_error_words
     from storage.backup import backup_database
     from storage.db import DatabaseProblem
 
@@ -34,15 +28,15 @@ def backup_command(config_path: Path, db_path: Path | None, output: Path) -> Non
         try:
             db_path = load_config(config_path).bot.database
         except ConfigError as exc:
-            _fail("\n".join(exc.problems))
+            fail("\n".join(exc.problems))
             return
     try:
         result = backup_database(db_path, output)
     except DatabaseProblem as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except OSError as exc:
-        _fail(f"无法写入备份文件 {output}：{os_error_words(exc)}")
+        fail(f"无法写入备份文件 {output}：{os_error_words(exc)}")
     except sqlite3.Error as exc:
-        _fail(f"备份数据库 {db_path} 出错：{' '.join(str(exc).split())}")
+        fail(f"备份数据库 {db_path} 出错：{' '.join(str(exc).split())}")
     else:
         click.echo(f"已备份 {db_path} 到 {result.path}（{result.cases}件案件，{result.size // 1024} KB）")

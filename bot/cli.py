@@ -10,23 +10,17 @@ from pathlib import Path
 
 import click
 
+from bot.cli_errors import fail
 from bot.config import Config, ConfigError, load_config
 from bot.run.scenario import ScenarioError, load_scenario
 from storage.db import DatabaseProblem
-
-EXIT_BAD_INPUT = 2
-
-
-def _fail(message: str) -> None:
-    click.echo(message, err=True)
-    sys.exit(EXIT_BAD_INPUT)
 
 
 def _load_config_or_exit(path: Path) -> Config:
     try:
         return load_config(path)
     except ConfigError as exc:
-        _fail("\n".join(exc.problems))
+        fail("\n".join(exc.problems))
         raise  # unreachable; keeps type checkers content
 
 
@@ -40,7 +34,7 @@ def _load_detector(lexicon: Path | None):
     try:
         return Classifier.load(lexicon)
     except (LexiconError, ModelError, UrgencyError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,13 +67,13 @@ def simulate(scenario_path: Path, db_path: Path | None) -> None:
     try:
         scenario = load_scenario(scenario_path)
     except ScenarioError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     config = _load_config_or_exit(scenario.config_path)
     detector = _load_detector(config.bot.lexicon)
     try:
         lines = asyncio.run(run_scenario(scenario, config, detector, db_path))
     except DatabaseProblem as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for line in lines:
         click.echo(json.dumps(line, ensure_ascii=False))
 
@@ -99,13 +93,13 @@ def run(config_path: Path, login_timeout: float, new_database: bool) -> None:
     try:
         connection = wechaty_connection(os.environ)
     except ConfigError as exc:
-        _fail(exc.problems[0])
+        fail(exc.problems[0])
     logging.getLogger().setLevel(logging.INFO)
     detector = _load_detector(config.bot.lexicon)
     try:
         code = asyncio.run(run_live(config, connection, detector, login_timeout=login_timeout, new_database=new_database))
     except DatabaseProblem as exc:
-        _fail(str(exc))
+        fail(str(exc))
     sys.exit(code)
 
 

@@ -7,42 +7,36 @@ never a traceback, and never the text of a report.
 from __future__ import annotations
 
 import asyncio
-import re
 import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
+from bot.cli_errors import fail, os_error_words
 from bot.config import Config, ConfigError, load_config
-
-EXIT_BAD_INPUT = 2
-
-
-def _fail(message: str) -> None:
-    click.echo(message, err=True)
-    sys.exit(EXIT_BAD_INPUT)
+from bot.months import parse_month
 
 
 def _month(value: str | None) -> tuple[int, int] | None:
     if value is None:
         return None
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})", value.strip())
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        _fail(f"--month 应写成 YYYY-MM，如 2026-03，实际是 {value!r}")
-    assert m is not None
-    return int(m.group(1)), int(m.group(2))
+    year, number = parse_month(value.strip()) or (None, 0)
+    if year is None:  # not a month, or "3月": an export needs the year written out
+        fail(f"--month 应写成 YYYY-MM，如 2026-03，实际是 {value!r}")
+    return year, number
 
 
-async def _rows(config: Config, db_path: Path, month: tuple[int, int] | None, unmasked: bool) -> list:
+async def _cases(config: Config, db_path: Path, month: tuple[int, int] | None) -> list:
     from storage.db import Database
-    from storage.export import ledger_rows
+    from storage.ledger import ledger_cases
+    from storage.stats import month_bounds
 
+    opened = month_bounds(month[0], month[1], config.bot.tz) if month else None
     db = Database(db_path)
     try:
         await db.open()  # brings an older database up to the current schema first
-        names = {s.id: s.name for s in config.stations}
-        return await db.read(lambda d: ledger_rows(d, tz=config.bot.tz, station_names=names, month=month, unmasked=unmasked))
+        return await db.read(lambda d: ledger_cases(d, opened=opened))
     finally:
         await db.close()
 
@@ -56,47 +50,40 @@ async def _rows(config: Config, db_path: Path, month: tuple[int, int] | None, un
 @click.option("--unmasked", is_flag=True, help="不遮盖手机号和身份证号（仅限内部使用）")
 def export_command(config_path: Path, db_path: Path | None, fmt: str | None, month: str | None, output: Path | None, unmasked: bool) -> None:
     """导出案件台账：CSV（UTF-8，Excel 可直接打开）或 XLSX。"""
-    from storage.export import csv_bytes, write_file, write_xlsx
+    from bot.ledger.files import csv_bytes, write_csv, write_xlsx
+    from bot.ledger.rows import ledger_rows
 
     try:
         config = load_config(config_path)
     except ConfigError as exc:
-        _fail("\n".join(exc.problems))
+        fail("\n".join(exc.problems))
         return
     if fmt is None:
         suffix = output.suffix.lower().lstrip(".") if output else ""
         if suffix not in ("csv", "xlsx"):
-            _fail("请用 --format csv 或 --format xlsx 指定格式")
+            fail("请用 --format csv 或 --format xlsx 指定格式")
         fmt = suffix
     wanted = _month(month)
     path = db_path or config.bot.database
-    rows = _read_or_exit(path, lambda: _rows(config, path, wanted, unmasked))
+    cases = _read_or_exit(path, lambda: _cases(config, path, wanted))
+    names = {s.id: s.name for s in config.stations}
+    rows = ledger_rows(cases, tz=config.bot.tz, station_names=names, unmasked=unmasked)
     label = f"{wanted[0]}-{wanted[1]:02d}" if wanted else "全部"
     try:
         if fmt == "csv":
-            data = csv_bytes(rows)
             if output is None:
-                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.write(csv_bytes(rows))
                 sys.stdout.buffer.flush()
                 return
-            write_file(output, data)
+            write_csv(rows, output)
         else:
             output = output or Path(f"台账-{label}.xlsx")
             write_xlsx(rows, output, title=f"台账 {label}")
     except OSError as exc:
-        _fail(f"无法写入输出文件 {output or '标准输出'}：{os_error_words(exc)}")
+        fail(f"无法写入输出文件 {output or '标准输出'}：{os_error_words(exc)}")
     except Exception as exc:  # noqa: BLE001 - its message could quote a report
-        _fail(f"导出失败（{type(exc).__name__}），未写入任何文件")
+        fail(f"导出失败（{type(exc).__name__}），未写入任何文件")
     click.echo(f"已导出{len(rows)}件案件（{label}）到 {output}", err=True)
-
-
-def os_error_words(exc: OSError) -> str:
-    """An operating-system error in the words an operator uses."""
-    import errno
-
-    words = {errno.ENOENT: "所在目录不存在", errno.EACCES: "没有写入权限", errno.EPERM: "没有写入权限",
-             errno.EISDIR: "这是一个目录", errno.ENOSPC: "磁盘已满", errno.EROFS: "文件系统只读", errno.EPIPE: "输出管道已关闭"}
-    return words.get(exc.errno or 0, exc.strerror or type(exc).__name__)
 
 
 def _read_or_exit(path: Path, read):
@@ -107,9 +94,9 @@ def _read_or_exit(path: Path, read):
         inspect_database(path)
         return asyncio.run(read())
     except DatabaseProblem as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except sqlite3.Error as exc:  # e.g. locked by a long write beyond the busy timeout
-        _fail(f"读取数据库 {path} 出错：{' '.join(str(exc).split())}")
+        fail(f"读取数据库 {path} 出错：{' '.join(str(exc).split())}")
 
 
 async def _feedback(db_path: Path, limit: int) -> tuple[list[dict], list[dict]]:
@@ -131,13 +118,13 @@ async def _feedback(db_path: Path, limit: int) -> tuple[list[dict], list[dict]]:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000), help="最多列出多少个词")
 def feedback_command(config_path: Path, db_path: Path | None, limit: int) -> None:
     """列出民警标记“误报”最多的词库词，以及补录的漏报和误报原文（pingan train 会用到）。"""
-    from nlp.pii import mask_pii
+    from bot.masking import mask_pii
     from storage.stats import percent
 
     try:
         config = load_config(config_path)
     except ConfigError as exc:
-        _fail("\n".join(exc.problems))
+        fail("\n".join(exc.problems))
         return
     path = db_path or config.bot.database
     words, examples = _read_or_exit(path, lambda: _feedback(path, 100000))

@@ -20,6 +20,7 @@ from nlp.lexicon import LexiconError
 from nlp.model import DEFAULT_MODEL_PATH, ModelError
 from nlp.urgency import UrgencyError
 
+# The same status as bot/cli_errors.py's: nlp may not import bot (nlp < storage < bot).
 EXIT_BAD_INPUT = 2
 
 _LEXICON_OPTION = click.option(

@@ -11,6 +11,8 @@ from datetime import datetime
 
 import sqlite_utils
 
+from storage.sql import in_clause
+
 # Status names are what officers see and type about, so they are stored in Chinese.
 UNVERIFIED = "待核实"  # a suspected report (the learned model alone): an officer checks it first
 PENDING = "待认领"
@@ -99,7 +101,7 @@ def find_mergeable(db: sqlite_utils.Database, room: str, category: str, since: d
     """The open case of this room and category whose last message is at or after `since`."""
     rows = list(
         db.query(
-            f"select * from cases where room = ? and category = ? and status in ({','.join('?' * len(OPEN_STATUSES))})"
+            f"select * from cases where room = ? and category = ? and {in_clause('status', OPEN_STATUSES)}"
             " and last_message_at >= ? order by last_message_at desc limit 1",
             [room, category, *OPEN_STATUSES, since.isoformat()],
         )
@@ -319,10 +321,10 @@ def list_cases(
     offset: int = 0,
 ) -> tuple[list[Case], int]:
     """Cases in these states, oldest first, one page of them and the total count."""
-    where = [f"status in ({','.join('?' * len(statuses))})"]
+    where = [in_clause("status", statuses)]
     params: list = list(statuses)
     if stations is not None:
-        where.append(f"station in ({','.join('?' * len(stations))})")
+        where.append(in_clause("station", stations))
         params += list(stations)
     if officer is not None:
         where.append("officer = ?")

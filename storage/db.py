@@ -62,7 +62,7 @@ class Database:
 
     async def open(self) -> int:
         """Create the file if needed, switch to WAL and apply pending migrations.
-        Returns the schema version.
+        Returns the schema version: how many migrations the database has had.
 
         The first open checks the file (`PRAGMA quick_check`): a database damaged in
         its middle pages otherwise starts "healthy" and fails on every report. Raises

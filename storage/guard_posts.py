@@ -17,6 +17,8 @@ from typing import Iterable
 
 import sqlite_utils
 
+from storage.sql import in_clause
+
 ON_TIME = "on_time"
 LATE = "late"
 MISSED = "missed"
@@ -263,7 +265,7 @@ def attendance_summary(db: sqlite_utils.Database, first: date, last: date, schoo
         ids = list(school_ids)
         if not ids:
             return AttendanceSummary(first, last)
-        sql += f" and school in ({','.join('?' * len(ids))})"
+        sql += f" and {in_clause('school', ids)}"
         params += ids
     sql += " group by school, shift, person, status order by school, shift, person"
     rows: dict[tuple[str, str, str], AttendanceRow] = {}

@@ -1,33 +1,104 @@
-"""Versioned schema migrations, applied in order at start.
+"""Named schema migrations, each applied once, in the order they are registered.
 
-The schema version lives in SQLite's `user_version`; each migration is a small
-function that runs once. Add new ones at the end; never edit an applied one.
+As in sqlite-utils' `migrations.py`, a migration is a small function registered
+with `@migration`, and its name (the function's name) goes into the `_migrations`
+table in the same transaction as its changes. What has run is known by name, not
+by a place in a list, so a migration added on another branch runs exactly once
+wherever a merge puts it; and two migrations with one name fail at import, since
+a database that had one would silently never get the other. Add new ones at the
+end; never edit or rename one that has been applied.
+
+Until December 2026 the number of applied migrations was kept in SQLite's
+`PRAGMA user_version` alone. A database without the `_migrations` table has its
+first `user_version` migrations recorded as applied on its first open. The pragma
+is still set to the number of applied migrations: an older release, which reads
+only the pragma, then finds its schema current, and it is the version the bot logs.
 """
 from __future__ import annotations
 
-from typing import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Iterable
 
 import sqlite_utils
 
-Migration = Callable[[sqlite_utils.Database], None]
-MIGRATIONS: list[Migration] = []
+MigrationFn = Callable[[sqlite_utils.Database], None]
+TABLE = "_migrations"
 
 
-def migration(fn: Migration) -> Migration:
-    MIGRATIONS.append(fn)
-    return fn
+class DuplicateMigration(ValueError):
+    """Two migrations registered under one name: one of them would never run."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str
+    fn: MigrationFn
+
+
+class Migrations:
+    """An ordered set of uniquely named migrations."""
+
+    def __init__(self) -> None:
+        self._steps: dict[str, Migration] = {}  # registration order
+
+    def __call__(self, fn: MigrationFn) -> MigrationFn:
+        """Decorator: register `fn` under its function name."""
+        self.add(fn.__name__, fn)
+        return fn
+
+    def add(self, name: str, fn: MigrationFn) -> None:
+        if name in self._steps:
+            raise DuplicateMigration(f"a migration named {name!r} is already registered")
+        self._steps[name] = Migration(name, fn)
+
+    @property
+    def steps(self) -> tuple[Migration, ...]:
+        return tuple(self._steps.values())
+
+    def apply(self, db: sqlite_utils.Database) -> int:
+        """Run the migrations `db` has not had, each in its own transaction.
+        Returns how many migrations the database has had in all."""
+        applied = self._applied(db)
+        for step in self._steps.values():
+            if step.name in applied:
+                continue
+            with db.conn:
+                db.execute("BEGIN")
+                step.fn(db)
+                _record(db, [step.name])
+                applied.add(step.name)
+                db.execute(f"PRAGMA user_version = {len(applied)}")
+        return len(applied)
+
+    def _applied(self, db: sqlite_utils.Database) -> set[str]:
+        """Names recorded in `_migrations`, creating the table first if needed."""
+        if TABLE not in db.table_names():
+            # A new database (user_version 0) or one from before names: its first
+            # user_version migrations ran. One transaction, so that a crash here
+            # leaves the database as it was and the next open does this again.
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            with db.conn:
+                db.execute("BEGIN")
+                # applied_at: when the name was recorded; for migrations adopted from
+                # user_version that is the upgrade, not when they really ran.
+                db.execute(f"create table {TABLE} (name text primary key, applied_at text not null)")
+                _record(db, [step.name for step in self.steps[:version]])
+        return {row[0] for row in db.execute(f"select name from {TABLE}").fetchall()}
+
+
+def _record(db: sqlite_utils.Database, names: Iterable[str]) -> None:
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    db.conn.executemany(f"insert into {TABLE} (name, applied_at) values (?, ?)", [(name, now) for name in names])
+
+
+# The bot's schema; `@migration` below registers into it.
+MIGRATIONS = Migrations()
+migration = MIGRATIONS
 
 
 def apply_migrations(db: sqlite_utils.Database) -> int:
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    for number, fn in enumerate(MIGRATIONS, start=1):
-        if number <= version:
-            continue
-        with db.conn:
-            db.execute("BEGIN")
-            fn(db)
-            db.execute(f"PRAGMA user_version = {number}")
-    return len(MIGRATIONS)
+    return MIGRATIONS.apply(db)
 
 
 @migration

@@ -15,6 +15,8 @@ from typing import Any, Iterable, Protocol
 
 import sqlite_utils
 
+from storage.sql import in_clause
+
 # Keys per `in (...)` query: well under SQLite's variable limit.
 _CHUNK = 500
 
@@ -75,7 +77,7 @@ def queued_keys(db: sqlite_utils.Database, keys: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for i in range(0, len(keys), _CHUNK):
         chunk = keys[i : i + _CHUNK]
-        found.update(r[0] for r in db.execute(f"select key from outbox where key in ({','.join('?' * len(chunk))})", chunk))
+        found.update(r[0] for r in db.execute(f"select key from outbox where {in_clause('key', chunk)}", chunk))
     return found
 
 

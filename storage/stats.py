@@ -17,11 +17,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 import sqlite_utils
 
 from storage import cases as cs
+from storage.sql import in_clause, utc_text
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,6 @@ def month_bounds(year: int, month: int, tz: tzinfo) -> tuple[datetime, datetime]
     return start, datetime.combine(nxt, time(0), tzinfo=tz)
 
 
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} in ({','.join('?' * len(values))})"
-
-
 def monthly_figures(
     db: sqlite_utils.Database,
     *,
@@ -93,9 +86,9 @@ def monthly_figures(
     start, end = month_bounds(year, month, tz)
     rows = list(
         db.query(
-            f"select category, community, status, outcome from cases where {_in('station', stations)}"
+            f"select category, community, status, outcome from cases where {in_clause('station', stations)}"
             " and datetime(opened_at) >= ? and datetime(opened_at) < ?",
-            [*stations, _utc(start), _utc(end)],
+            [*stations, utc_text(start), utc_text(end)],
         )
     )
     real = [r for r in rows if r["status"] != cs.FALSE_POSITIVE]
@@ -105,14 +98,14 @@ def monthly_figures(
 
     # Follow-ups: done in the month, or overdue with the deadline passed in the month.
     done = db.execute(
-        f"select count(*) from followups f join cases c on c.id = f.case_id where {_in('c.station', stations)}"
+        f"select count(*) from followups f join cases c on c.id = f.case_id where {in_clause('c.station', stations)}"
         " and f.status = 'done' and datetime(f.done_at) >= ? and datetime(f.done_at) < ?",
-        [*stations, _utc(start), _utc(end)],
+        [*stations, utc_text(start), utc_text(end)],
     ).fetchone()[0]
     deadline_end = min(end, now)
     overdue = 0
     for r in db.query(
-        f"select f.due_at from followups f join cases c on c.id = f.case_id where {_in('c.station', stations)} and f.status = 'pending'",
+        f"select f.due_at from followups f join cases c on c.id = f.case_id where {in_clause('c.station', stations)} and f.status = 'pending'",
         list(stations),
     ):
         deadline = datetime.fromisoformat(r["due_at"]) + timedelta(days=overdue_days)
@@ -156,14 +149,14 @@ def noisy_keywords(
     """Lexicon words most often behind a case an officer marked 误报, most first."""
     where, params = ["1 = 1"], []
     if stations is not None:
-        where.append(_in("c.station", stations))
+        where.append(in_clause("c.station", stations))
         params += list(stations)
     if since is not None:
         where.append("datetime(k.at) >= ?")
-        params.append(_utc(since))
+        params.append(utc_text(since))
     if until is not None:
         where.append("datetime(k.at) < ?")
-        params.append(_utc(until))
+        params.append(utc_text(until))
     rows = db.query(
         f"select k.keyword, count(*) as n from keyword_feedback k join cases c on c.id = k.case_id where {' and '.join(where)}"
         " group by k.keyword order by n desc, k.keyword limit ?",

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from storage.export import HEADERS
+from bot.ledger.rows import HEADERS
 from tests.conftest import CONFIGS
 from tests.officer_scenarios import GROUP1, GROUP2, XIAPU, report, run_day, say  # noqa: F401
 
@@ -120,6 +120,7 @@ def test_format_is_taken_from_the_output_name(ledger_db, tmp_path):
     [
         (["--format", "csv", "--month", "2026-13"], "--month 应写成 YYYY-MM"),
         (["--format", "csv", "--month", "三月"], "--month 应写成 YYYY-MM"),
+        (["--format", "csv", "--month", "3月"], "--month 应写成 YYYY-MM"),  # the year is needed
         (["--month", "2026-03"], "--format"),
     ],
 )

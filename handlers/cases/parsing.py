@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
+from bot.months import parse_month
 from handlers.text import clip, normalize_command, strip_leading_mentions
 
 OUTCOME_WORDS = {
@@ -137,16 +138,10 @@ def case_and_officer(spec: Spec, rest: str) -> Command:
 def month_arg(spec: Spec, rest: str) -> Command:
     if not rest:
         return Command(spec.name)
-    patterns = (r"(\d{4})[-/.](\d{1,2})", r"(\d{4})年(\d{1,2})月?", r"()(\d{1,2})月")
-    for pattern in patterns:
-        m = re.fullmatch(pattern, rest)
-        if m:
-            year = int(m.group(1)) if m.group(1) else None
-            month = int(m.group(2))
-            if 1 <= month <= 12 and (year is None or 2000 <= year <= 2100):
-                return Command(spec.name, month=(year, month))
-            break
-    raise CommandError(f"月份应写成 2026-03 这样。{_usage(spec)}")
+    month = parse_month(rest)
+    if month is None:
+        raise CommandError(f"月份应写成 2026-03 这样。{_usage(spec)}")
+    return Command(spec.name, month=month)
 
 
 def place_and_text(spec: Spec, rest: str) -> Command:

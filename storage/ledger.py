@@ -1,0 +1,89 @@
+"""The ledger's (台账) cases as stored: one row per case, with the few figures the
+ledger shows beside it (its first message, follow-ups done).
+
+Only the selection lives here. Labels, local times, masking of personal numbers
+and the CSV/XLSX files are presentation, done by `bot/ledger/` from these rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlite_utils
+
+from storage.sql import in_clause, utc_text
+
+
+@dataclass(frozen=True)
+class LedgerCase:
+    """A case as stored: codes (category, severity, station id), not labels, and
+    times with their offsets, not local wall-clock times."""
+
+    id: int
+    opened_at: datetime
+    category: str
+    severity: str
+    room: str
+    community: str
+    station: str
+    reporter: str
+    officer: str
+    status: str
+    claimed_at: datetime | None
+    closed_at: datetime | None
+    outcome: str
+    outcome_note: str
+    message_count: int
+    followups_done: int
+    first_text: str  # the message that opened the case, unmasked
+
+
+def ledger_cases(
+    db: sqlite_utils.Database,
+    *,
+    opened: tuple[datetime, datetime] | None = None,
+    stations: tuple[str, ...] | None = None,
+) -> list[LedgerCase]:
+    """Cases opened in [start, end) of `opened` (all when None), of `stations` (all
+    when None), oldest first."""
+    where, params = ["1 = 1"], []
+    if opened is not None:
+        # Stored times carry their offsets; datetime() compares them in UTC.
+        where.append("datetime(c.opened_at) >= ? and datetime(c.opened_at) < ?")
+        params += [utc_text(opened[0]), utc_text(opened[1])]
+    if stations is not None:
+        where.append(in_clause("c.station", stations))
+        params += list(stations)
+    rows = db.query(
+        f"""select c.*,
+              (select text from case_messages m where m.case_id = c.id order by m.id limit 1) as first_text,
+              (select count(*) from followups f where f.case_id = c.id and f.status = 'done') as visits
+            from cases c where {' and '.join(where)} order by datetime(c.opened_at), c.id""",
+        params,
+    )
+    return [
+        LedgerCase(
+            id=r["id"],
+            opened_at=datetime.fromisoformat(r["opened_at"]),
+            category=r["category"],
+            severity=r["severity"],
+            room=r["room"],
+            community=r["community"] or "",
+            station=r["station"],
+            reporter=r["reporter"],
+            officer=r["officer"],
+            status=r["status"],
+            claimed_at=_moment(r["claimed_at"]),
+            closed_at=_moment(r["closed_at"]),
+            outcome=r["outcome"] or "",
+            outcome_note=r["outcome_note"] or "",
+            message_count=r["message_count"] or 0,
+            followups_done=r["visits"],
+            first_text=r["first_text"] or "",
+        )
+        for r in rows
+    ]
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
