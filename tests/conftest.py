@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -10,10 +9,8 @@ import pytest
 from bot.config import Config, load_config
 from bot.run.scenario import load_scenario
 from bot.run.simulation import run_scenario
+from tests.support import CONFIGS, DAY_END, SCENARIOS, run_inline
 
-TESTS = Path(__file__).parent
-CONFIGS = TESTS / "configs"
-SCENARIOS = TESTS / "scenarios"
 
 
 @pytest.fixture(scope="session")
@@ -78,13 +75,17 @@ def run_events_full(tmp_path, classifier):
 
 
 def _inline_runner(tmp_path, detector):
-    def run(events: str, *, start: str = "2026-03-02T06:00:00+08:00", end: str = "2026-03-03T00:00:00+08:00", db_path: Path | None = None) -> list[dict]:
-        path = tmp_path / "scenario.toml"
-        path.write_text(
-            f'config = "{(CONFIGS / "pingan.toml").as_posix()}"\nstart = {start}\nend = {end}\n' + textwrap.dedent(events),
-            encoding="utf-8",
-        )
-        scenario = load_scenario(path)
-        return asyncio.run(run_scenario(scenario, load_config(scenario.config_path), detector, db_path))
+    def run(events: str, **kwargs) -> list[dict]:
+        return run_inline(detector, events, directory=tmp_path, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def run_day(run_events):
+    """`run_events` that stops at 21:00 unless told otherwise."""
+
+    def run(events: str, *, end: str = DAY_END, **kwargs) -> list[dict]:
+        return run_events(events, end=end, **kwargs)
 
     return run

@@ -16,7 +16,7 @@ from bot.config import load_config
 from bot.run.scenario import load_scenario
 from bot.run.simulation import run_scenario
 from nlp.detection import Detection
-from tests.conftest import CONFIGS
+from tests.support import CONFIGS
 
 GUARD_CONFIG = CONFIGS / "guard_posts.toml"
 YC1Z = "宜春一中护学岗工作群"
@@ -80,7 +80,7 @@ def reminders(transcript: list[dict], room: str = YC1Z) -> list[dict]:
 
 def run_scenario_file(name: str, db_path: Path | None = None) -> list[dict]:
     """Run a file under tests/scenarios (as `pingan simulate` would) with no detector."""
-    from tests.conftest import SCENARIOS
+    from tests.support import SCENARIOS
 
     scenario = load_scenario(SCENARIOS / name)
     return asyncio.run(run_scenario(scenario, load_config(scenario.config_path), NoDetector(), db_path))

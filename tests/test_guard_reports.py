@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.officer_scenarios import in_room, only, run_day, say, to  # noqa: F401
+from tests.support import in_room, only, say, to  # noqa: F401
 
 SCHOOL_ROOM = "宜春一中护学岗工作群"  # supervising officer 李警官
 

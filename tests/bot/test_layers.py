@@ -1,0 +1,78 @@
+"""The packages stack by import, nlp < storage < bot < handlers (README "Development").
+
+Read from the source with `ast`, so an import inside a function counts as much as
+one at the top, and a comment or string naming a package does not.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("nlp", "storage", "bot", "handlers")
+# What each package must never import. storage sits above nlp in the stack but
+# has no use for it: labels and masking are presentation, done in bot/.
+FORBIDDEN = {
+    "nlp": ("storage", "bot", "handlers"),
+    "storage": ("nlp", "bot", "handlers"),
+}
+
+
+def imported_packages(source: str, module: str) -> set[str]:
+    """Top-level packages that `source` (the module named `module`) imports."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against the importing module's package
+                base = module.split(".")[: -node.level] or [""]
+                found.add(base[0])
+            elif node.module:
+                found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Call):
+            # importlib.import_module("pkg.mod") and __import__("pkg.mod")
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in ("import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant):
+                found.add(str(node.args[0].value).split(".")[0])
+    return found
+
+
+def modules(package: str) -> list[tuple[str, Path]]:
+    out = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        out.append((".".join(parts), path))
+    assert out, f"no modules found under {package}/"
+    return out
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_lower_packages_do_not_import_higher_ones(package):
+    wrong = []
+    for module, path in modules(package):
+        bad = imported_packages(path.read_text(encoding="utf-8"), module) & set(FORBIDDEN[package])
+        wrong += [f"{path.relative_to(ROOT)} imports {name}" for name in sorted(bad)]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import nlp.detection",
+        "from nlp.detection import CATEGORIES",
+        "from nlp import detection",
+        "def f():\n    from nlp.detection import SEVERITIES\n",
+        "import importlib\nimportlib.import_module('nlp.detection')",
+    ],
+)
+def test_the_check_sees_every_form_of_import(source):
+    assert "nlp" in imported_packages(source, "storage.x")
+
+
+def test_the_check_ignores_comments_strings_and_own_relative_imports():
+    source = '"""Uses nlp for labels."""\n# import nlp\nfrom . import sql\nfrom .sql import in_clause\nx = "from nlp import detection"\n'
+    assert imported_packages(source, "storage.ledger") == {"storage"}

@@ -1,0 +1,59 @@
+"""Residents writing to the bot privately are answered (SPEC.md "Private messages from residents")."""
+from __future__ import annotations
+
+import sqlite3
+
+from tests.support import GROUP1, in_room, say, to  # noqa: F401
+
+
+def test_a_private_fire_gets_119_at_once_and_is_asked_for_its_community(run_day) -> None:
+    transcript = run_day(say("20:00", "赵大爷", "救命！我家着火了"))
+    replies = to(transcript, "赵大爷")
+    assert "119" in replies[0]["text"]
+    assert "哪个社区" in replies[1]["text"]
+
+
+def test_a_private_report_naming_its_community_reaches_that_officer_and_is_acknowledged_privately(run_day, tmp_path) -> None:
+    db = tmp_path / "private.db"
+    transcript = run_day(say("10:00", "赵大爷", "举报 官园社区 三栋楼下两个人吵起来了，快打架了"), db_path=db)
+    assert in_room(transcript, GROUP1) == []  # the group need not know who reported
+    assert "已登记为#1" in to(transcript, "赵大爷")[-1]["text"]
+    notice = to(transcript, "李警官")[0]["text"]
+    assert "【新警情】#1" in notice and "赵大爷" in notice and "三栋楼下两个人吵起来了" in notice
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select room, reporter from cases").fetchall() == [(GROUP1, "赵大爷")]
+
+
+def test_anything_else_gets_the_short_help(run_day) -> None:
+    transcript = run_day(say("10:00", "赵大爷", "你好，请问派出所几点上班"))
+    (reply,) = to(transcript, "赵大爷")
+    assert "举报 社区名 情况" in reply["text"] and "110" in reply["text"]
+
+
+def test_a_bare_report_asks_what_happened_and_opens_nothing(run_day, tmp_path) -> None:
+    db = tmp_path / "bare.db"
+    transcript = run_day(say("10:00", "赵大爷", "@平安助手 举报", GROUP1, mentions=("平安助手",)), db_path=db)
+    (reply,) = in_room(transcript, GROUP1)
+    assert "请说明发生了什么、在哪里" in reply["text"] and reply["mentions"] == ["赵大爷"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from cases").fetchone()[0] == 0
+
+
+def test_an_officer_command_in_a_contact_group_gets_a_private_hint(run_day) -> None:
+    transcript = run_day(say("09:00", "张大妈", "楼下两个人吵起来了，快打架了", GROUP1) + say("09:05", "李警官", "@平安助手 认领 1", GROUP1, mentions=("平安助手",)))
+    hints = [m["text"] for m in to(transcript, "李警官") if "民警命令请私聊我" in m["text"]]
+    assert hints == ["民警命令请私聊我或在派出所工作群发送，例如：认领 1。群里发的命令不会执行。"]
+
+
+def test_a_bare_private_report_asks_what_happened(run_day) -> None:
+    transcript = run_day(say("10:00", "赵大爷", "举报"))
+    (reply,) = to(transcript, "赵大爷")
+    assert "请说明发生了什么、在哪里" in reply["text"]
+
+
+def test_explicit_reports_from_two_residents_are_each_acknowledged_when_they_merge(run_day) -> None:
+    text = "举报 三栋楼下两个人吵起来了，快打架了"
+    transcript = run_day(say("09:00", "张大妈", text, GROUP1) + say("09:05", "王大爷", text, GROUP1) + say("09:06", "王大爷", text, GROUP1))
+    acks = [m["mentions"] for m in in_room(transcript, GROUP1) if "已登记为#1" in m["text"]]
+    assert acks == [["张大妈"], ["王大爷"]]  # once each, however often they repeat it
+    assert len([m for m in to(transcript, "李警官") if "【新警情】" in m["text"]]) == 1

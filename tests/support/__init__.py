@@ -1,0 +1,141 @@
+"""What the tests share: the test configs, inline scenario events, the scenario
+runner and transcript filters, so each test reads as "these messages arrive, these
+are sent"."""
+from __future__ import annotations
+
+import asyncio
+import json
+import textwrap
+from pathlib import Path
+
+from bot.config import load_config
+from bot.run.scenario import load_scenario
+from bot.run.simulation import run_scenario
+
+TESTS = Path(__file__).resolve().parents[1]
+CONFIGS = TESTS / "configs"
+SCENARIOS = TESTS / "scenarios"
+
+GROUP1 = "官园社区警民联系群1"  # guanyuan, officer 李警官
+GROUP2 = "秀江社区警民联系群"  # guanyuan, officer 陈警官
+XIAPU = "下浦社区警民联系群"  # xiujiang, officer 孙警官
+ROOM = "官园派出所工作群"
+XJ_ROOM = "秀江派出所工作群"
+DISPUTE = "楼下两个人吵起来了，快打架了"  # dispute · high
+NORMAL_DISPUTE = "隔壁邻居为了漏水的事吵起来了"  # dispute · normal
+KNIFE = "有人拿刀在小区门口砍人了！"  # urgent
+
+
+def t(moment: str) -> str:
+    """'09:15' (on 2026-03-02) or '03-09 09:00' (in 2026) -> a scenario timestamp."""
+    if " " in moment:
+        day, clock = moment.split(" ")
+        return f"2026-{day}T{clock}:00+08:00"
+    return f"2026-03-02T{moment}:00+08:00"
+
+
+def say(at: str, sender: str, text: str, room: str | None = None, mentions: tuple[str, ...] = ()) -> str:
+    lines = ["[[events]]", f"at = {t(at)}", f"from = {json.dumps(sender, ensure_ascii=False)}", f"text = {json.dumps(text, ensure_ascii=False)}"]
+    if room is not None:
+        lines.append(f"room = {json.dumps(room, ensure_ascii=False)}")
+    if mentions:
+        lines.append(f"mentions = {json.dumps(list(mentions), ensure_ascii=False)}")
+    return "\n".join(lines) + "\n\n"
+
+
+def report(at: str, sender: str = "张大妈", text: str = DISPUTE, room: str = GROUP1) -> str:
+    return say(at, sender, text, room)
+
+
+def restart(at: str, downtime_minutes: int = 0) -> str:
+    down = f"downtime_minutes = {downtime_minutes}\n" if downtime_minutes else ""
+    return f"[[events]]\nat = {t(at)}\nrestart = true\n{down}\n"
+
+
+def to(transcript: list[dict], contact: str) -> list[dict]:
+    return [m for m in transcript if m.get("contact") == contact]
+
+
+def in_room(transcript: list[dict], room: str) -> list[dict]:
+    return [m for m in transcript if m.get("room") == room]
+
+
+def sent_at(transcript: list[dict], moment: str) -> list[dict]:
+    """The messages sent at this moment (`t` format)."""
+    return [m for m in transcript if m["at"] == t(moment)]
+
+
+def texts(messages: list[dict]) -> list[str]:
+    return [m["text"] for m in messages]
+
+
+def only(messages: list[dict]) -> dict:
+    assert len(messages) == 1, messages
+    return messages[0]
+
+
+DAY_END = "2026-03-02T21:00:00+08:00"  # before the evening guard-post shift, whose messages are not ours
+
+
+def run_inline(
+    detector,
+    events: str,
+    *,
+    directory: Path,
+    config_text: str | None = None,
+    start: str = "2026-03-02T06:00:00+08:00",
+    end: str = "2026-03-03T00:00:00+08:00",
+    db_path: Path | None = None,
+) -> list[dict]:
+    """The one scenario runner: `events` (TOML text of [[events]] tables, as `say`
+    writes them) on the test config, or on `config_text`, through the simulator and
+    the virtual clock. Returns the transcript, one dict per message sent."""
+    config_path = CONFIGS / "pingan.toml"
+    if config_text is not None:
+        config_path = directory / "pingan.toml"
+        config_path.write_text(config_text, encoding="utf-8")
+    path = directory / "scenario.toml"
+    path.write_text(f'config = "{config_path.as_posix()}"\nstart = {start}\nend = {end}\n' + textwrap.dedent(events), encoding="utf-8")
+    scenario = load_scenario(path)
+    return asyncio.run(run_scenario(scenario, load_config(scenario.config_path), detector, db_path))
+
+
+def config_with(replace: tuple[str, str], base: Path = CONFIGS / "pingan.toml") -> str:
+    """The test config's text with one replacement (which must apply)."""
+    text = base.read_text(encoding="utf-8")
+    assert replace[0] in text, replace[0]
+    return text.replace(*replace)
+
+
+def run_with_config(tmp_path, detector, events: str, replace: tuple[str, str], *, start: str = "2026-03-02T06:00:00+08:00", end: str = DAY_END) -> list[dict]:
+    """Run inline events on a variant of the test config (one text replacement)."""
+    return run_inline(detector, events, directory=tmp_path, config_text=config_with(replace), start=start, end=end)
+
+
+async def power_cut_while_queuing(monkeypatch, config, detector, db_path, text: str, room: str):
+    """A resident's message arrives; the case is written, then the disk fails while its
+    notices are queued (an I/O error inside the one transaction). Returns the running
+    simulation and how many cases were stored at that moment (the case must have
+    been rolled back with its notices: there is never a case nobody was told of)."""
+    import sqlite3
+    from datetime import datetime, timedelta, timezone
+
+    from bot.events import Incoming
+    from bot.run.simulation import Simulation
+    from storage import outbox as outbox_store
+
+    start = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=8)))
+    real_enqueue = outbox_store.enqueue
+
+    def power_cut(db, msg, now, sent_at=None):
+        if not msg.urgent:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real_enqueue(db, msg, now, sent_at)
+
+    monkeypatch.setattr(outbox_store, "enqueue", power_cut)
+    sim = Simulation(config, start, detector, db_path)
+    await sim.start()
+    await sim.transport.deliver(Incoming(id="1", at=start, sender="张大妈", text=text, room=room))
+    stored = await sim.app.db.read(lambda d: d.execute("select count(*) from cases").fetchone()[0])
+    monkeypatch.setattr(outbox_store, "enqueue", real_enqueue)
+    return sim, stored
