@@ -44,126 +44,35 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nlp.detection import CATEGORIES, SEVERITIES
+from nlp.lexicon_rules import (
+    NUMBERS,
+    SEVERITY_RANK,
+    SUPPRESSION_KINDS,
+    Combo,
+    Lexicon,
+    LexiconError,
+    PhraseRule,
+    Raise,
+    Suppression,
+    WordRule,
+)
 from nlp.normalize import DEFAULT_MAX_CHARS, normalize
 
-BUILTIN_LEXICON = Path(__file__).parent / "data" / "lexicon.toml"
+# The rules live in nlp/lexicon_rules.py; callers import them from here, as before.
+__all__ = [
+    "BUILTIN_LEXICON", "NUMBERS", "SEVERITY_RANK", "SUPPRESSION_KINDS", "Combo", "Lexicon",
+    "LexiconError", "PhraseRule", "Raise", "Suppression", "WordRule", "load_lexicon",
+]
 
-NUMBERS = ("110", "119", "120")
-SEVERITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+BUILTIN_LEXICON = Path(__file__).parent / "data" / "lexicon.toml"
 
 # jieba only ever emits a multi-character token made of these characters
 # (its `re_han_default`); a keyword with anything else could never match.
 _TOKEN_CHARS = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
-
-
-class LexiconError(ValueError):
-    """A lexicon file that cannot be used; str() is one line: file: key: problem."""
-
-    def __init__(self, path: Path | str, key: str, problem: str) -> None:
-        self.path = str(path)
-        self.key = key
-        self.problem = problem
-        where = f"{self.path}: {key}: " if key else f"{self.path}: "
-        super().__init__(where + problem)
-
-
-@dataclass(frozen=True)
-class WordRule:
-    word: str
-    category: str
-    weight: float
-    severity: str | None
-    number: str | None
-
-
-@dataclass(frozen=True)
-class Combo:
-    name: str
-    category: str
-    weight: float
-    severity: str | None
-    number: str | None
-    parts: tuple[frozenset[str], ...]
-
-
-@dataclass(frozen=True)
-class Raise:
-    severity: str
-    number: str | None
-    words: frozenset[str]
-    categories: frozenset[str]  # empty: every category
-
-
-@dataclass(frozen=True)
-class PhraseRule:
-    """An exclusion: a context phrase cancelling words or categories (both empty: everything)."""
-
-    phrases: tuple[str, ...]
-    categories: frozenset[str]
-    words: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class Suppression:
-    """A reason a flagged message is not a live report (notice, distant, reassurance)."""
-
-    kind: str
-    phrases: tuple[str, ...]
-    patterns: tuple[re.Pattern[str], ...]
-    categories: frozenset[str]  # empty: every category
-
-
-SUPPRESSION_KINDS = ("notice", "distant", "reassurance")
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    path: str
-    threshold: float
-    max_chars: int
-    negation_window: int
-    word_freq_floor: int
-    number_priority: tuple[str, ...]
-    default_severity: dict[str, str]
-    words: dict[str, WordRule]
-    combos: tuple[Combo, ...]
-    raises: tuple[Raise, ...]
-    negations: frozenset[str]
-    clause_negations: frozenset[str]
-    clause_categories: frozenset[str]  # empty: every category
-    boundaries: frozenset[str]
-    suppressions: tuple[Suppression, ...]
-    exclusions: tuple[PhraseRule, ...]
-
-    def token_words(self) -> set[str]:
-        """Every word a rule looks at as a jieba token (boundaries excluded)."""
-        out = set(self.words) | set(self.negations) | set(self.clause_negations)
-        for combo in self.combos:
-            for part in combo.parts:
-                out |= part
-        for rule in self.raises:
-            out |= rule.words
-        return out
-
-    def clause_scope(self) -> frozenset[str]:
-        """Keywords that clause negations (如果, 严禁) can cancel."""
-        scope = self.clause_categories or frozenset(self.default_severity)
-        words = {w for w, r in self.words.items() if r.category in scope}
-        words |= {w for c in self.combos if c.category in scope for part in c.parts for w in part}
-        return frozenset(words)
-
-    def trigger_words(self) -> set[str]:
-        """Words that can make a message flag; without one, nothing can fire."""
-        out = set(self.words)
-        for combo in self.combos:
-            for part in combo.parts:
-                out |= part
-        return out
 
 
 def load_lexicon(path: Path | str | None = None) -> Lexicon:
@@ -182,6 +91,11 @@ def load_lexicon(path: Path | str | None = None) -> Lexicon:
     return _Parser(path).parse(data)
 
 
+# bot/config/reader.py has a parser of the same shape for pingan.toml. The two stay
+# separate on purpose: this one stops at the first problem (one line naming the file)
+# while the config's collects every problem, their messages differ word for word
+# (operators read both), and nlp may not import bot. A shared helper would have to be
+# told both policies and both wordings: more code than the duplication it removes.
 class _Parser:
     """Turns the TOML tree into a Lexicon, naming the exact key on any error."""
 

@@ -1,0 +1,101 @@
+"""Messages out: an `Outgoing` sent through one session, text (with @-mentions in
+rooms) first, then the file if any. Recipients are found by topic or name."""
+from __future__ import annotations
+
+import logging
+import warnings
+
+from bot.events import Outgoing
+from bot.transports.base import TransportError
+from bot.transports.wechaty.directory import DirectoryLoader
+from bot.transports.wechaty.inbound import AT_SEPARATOR
+from bot.transports.wechaty.sdk import import_wechaty
+from bot.transports.wechaty.session import Session
+
+log = logging.getLogger(__package__)  # the package's logger (see sdk.py)
+
+
+class RecipientNotFound(TransportError):
+    """No room with that topic, or no person with that name, is visible to the account.
+
+    A TransportError because it can heal (the bot is added to the room later, a
+    rename is undone); an outbox may still choose to give up on it sooner.
+    """
+
+
+def _file_box_json(path: str) -> str:
+    """A FileBox of the file's bytes, serialised for the wire (bytes inline: the
+    gateway may run on another host).
+
+    Serialised here rather than inside `room.say()`: FileBox logs through the
+    deprecated `Logger.warn` on every access to its mimeType, and that warning must
+    be silenced around the calls without touching global state across an await.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return str(import_wechaty().FileBox.from_file(path).to_json_str())
+
+
+class Outbound:
+    """Sends through the session's Wechaty helpers (`Room.say`, `Contact.say`) and,
+    for files, straight through the puppet stub."""
+
+    def __init__(self, loader: DirectoryLoader) -> None:
+        self._loader = loader
+
+    async def send(self, session: Session, message: Outgoing) -> None:
+        if message.room is not None:
+            await self._send_to_room(session, message)
+        else:
+            await self._send_to_contact(session, message)
+
+    async def _send_to_room(self, session: Session, message: Outgoing) -> None:
+        assert message.room is not None
+        directory = self._loader.directory
+        room_id = await self._loader.resolve(session.puppet, lambda: directory.room_id(message.room))
+        if room_id is None:
+            raise RecipientNotFound(f"找不到群 / no room with topic {message.room!r}")
+        room = session.bot.Room.load(room_id)
+        if message.text or message.mentions:
+            mention_ids, text = await self._mention_ids(session, room_id, message)
+            # room.say() silently drops an empty text, even one that only mentions people.
+            await room.say(text or " ", mention_ids=mention_ids or None)
+        if message.file:
+            await self._send_file(session, room_id, message.file)
+
+    async def _send_to_contact(self, session: Session, message: Outgoing) -> None:
+        assert message.contact is not None
+        directory = self._loader.directory
+        contact_id = await self._loader.resolve(
+            session.puppet, lambda: directory.contact_id(message.contact))
+        if contact_id is None:
+            raise RecipientNotFound(f"找不到联系人 / no contact named {message.contact!r}")
+        contact = session.bot.Contact.load(contact_id)
+        if message.text:
+            await contact.say(message.text)
+        if message.file:
+            await self._send_file(session, contact_id, message.file)
+
+    async def _send_file(self, session: Session, conversation_id: str, path: str) -> None:
+        await session.puppet.puppet_stub.message_send_file(
+            conversation_id=conversation_id, filebox=_file_box_json(path))
+
+    async def _mention_ids(
+        self, session: Session, room_id: str, message: Outgoing
+    ) -> tuple[list[str], str]:
+        """Ids of the mentioned room members. A name not found in the room is still
+        written as "@name" so people see it; it just does not notify anyone."""
+        directory = self._loader.directory
+
+        def lookup(members: tuple[str, ...]) -> list[str | None]:
+            return [directory.contact_id(name, among=members) for name in message.mentions]
+
+        found = lookup(await self._loader.room_members(session.puppet, room_id, fresh=False))
+        if None in found:  # someone may have joined since we looked: look again, once
+            found = lookup(await self._loader.room_members(session.puppet, room_id, fresh=True))
+        ids = [contact_id for contact_id in found if contact_id is not None]
+        unresolved = [name for name, cid in zip(message.mentions, found) if cid is None]
+        for name in unresolved:
+            log.warning("cannot @%s in %r: not a member of that room", name, message.room)
+        prefix = "".join(f"@{name}{AT_SEPARATOR}" for name in unresolved)
+        return ids, prefix + message.text
