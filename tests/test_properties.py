@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from bot.config import Config, ConfigError, load_config
 from bot.run.scenario import Scenario, ScenarioError, load_scenario
 from handlers.commands_parse import COMMAND_WORDS, Command, CommandError, parse
-from handlers.guard_dates import parse_day
+from handlers.guard.dates import parse_day
 from nlp.detection import CATEGORIES, SEVERITIES, Detection
 
 TESTS = Path(__file__).parent

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, tzinfo
 
 import sqlite_utils
 
 from bot.config import School, Shift
 from bot.events import Incoming, Outgoing
-from handlers.base import Services
-from handlers.guard_dates import day_label, parse_day
-from handlers.guard_roster import ShiftDay, on_duty_sync
-from handlers.school_days import holiday_name, in_term, is_school_day
-from handlers.text import normalize_command, strip_leading_mentions
+from bot.feature import Outcome, Work
+from handlers.guard.calendar import DayOff, day_off, holiday_name
+from handlers.guard.dates import day_label, parse_day
+from handlers.guard.roster import ShiftDay, on_duty
 from storage import guard_posts as store
 
 COMMAND = "代班"
@@ -30,8 +29,9 @@ USAGE = "代班格式：代班 日期 班次 代班人，如：代班 3月5日 �
 _COMMAND_START = re.compile(r"^代班(?=$|[\s:：@\d今明后大周星礼下本这])")
 
 
-def is_swap_command(text: str) -> bool:
-    return _COMMAND_START.match(normalize_command(strip_leading_mentions(text))) is not None
+def is_swap_command(command: str) -> bool:
+    """`command` is the text as the room handler normalised it for commands."""
+    return _COMMAND_START.match(command) is not None
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,9 @@ def _find_shift(school: School, word: str) -> Shift | None:
     return partial[0] if len(partial) == 1 else None
 
 
-def parse_swap(school: School, text: str, today: date) -> SwapRequest:
+def parse_swap(school: School, command: str, today: date) -> SwapRequest:
     """Pure: read a 代班 command, or raise Refusal saying what is wrong."""
-    rest = normalize_command(strip_leading_mentions(text))[len(COMMAND):].strip(" :：")
+    rest = command[len(COMMAND) :].strip(" :：")
     words = [w.lstrip("@") for w in rest.split(" ") if w.strip("@")]
     if len(words) == 2 and len(school.shifts) == 1:
         words = [words[0], school.shifts[0].name, words[1]]
@@ -73,57 +73,53 @@ def parse_swap(school: School, text: str, today: date) -> SwapRequest:
     return SwapRequest(day, shift, replacement)
 
 
-def _not_school_day_reason(school: School, day: date) -> str:
-    why = holiday_name(day)
-    if why:
-        return f"（{why}）"
-    if not in_term(school, day):
-        return "（不在学期内）"
-    if day in school.closed:
-        return "（学校停课）"
-    return ""
+# How a day without school is named in a refusal ("不是上课日（清明节）").
+_DAY_OFF_WORDS = {DayOff.OUT_OF_TERM: "（不在学期内）", DayOff.CLOSED: "（学校停课）", DayOff.WEEKEND: ""}
 
 
-class Swaps:
-    def __init__(self, services: Services):
-        self.s = services
-        self.tz = services.config.bot.tz
+def _why_no_school(school: School, day: date) -> str:
+    why = day_off(school, day)
+    assert why is not None
+    return f"（{holiday_name(day)}）" if why is DayOff.HOLIDAY else _DAY_OFF_WORDS[why]
 
-    async def handle(self, school: School, msg: Incoming) -> None:
-        try:
-            sd, original, replacement = await self._make(school, msg)
-        except Refusal as refusal:
-            await self.s.send(Outgoing(text=str(refusal), room=school.room, mentions=(msg.sender,)))
-            return
-        text = f"代班已登记：{day_label(sd.day)}{sd.shift.name} {sd.hours} 由{replacement}代替{original}。"
-        await self.s.send(Outgoing(text=text, room=school.room, mentions=(replacement,)))
 
-    async def _make(self, school: School, msg: Incoming) -> tuple[ShiftDay, str, str]:
-        now: datetime = msg.at.astimezone(self.tz)
-        today = now.date()
-        request = parse_swap(school, msg.text, today)
-        sd = ShiftDay(school, request.shift, request.day, self.tz)
-        label = f"{day_label(sd.day, today)}{sd.shift.name}"
+def swap(school: School, msg: Incoming, command: str, tz: tzinfo) -> Work:
+    """The work for a 代班 command: what can be checked from the message and the
+    config is checked here; who is on duty, in the transaction that records it."""
+    now = msg.at.astimezone(tz)
+    today = now.date()
+    try:
+        request = parse_swap(school, command, today)
+        sd = ShiftDay(school, request.shift, request.day, tz)
         if sd.day < today:
             raise Refusal(f"{day_label(sd.day, today)}已经过去，不能再登记代班。")
         if now >= sd.end:
             raise Refusal(f"今天的{sd.shift.name}已于{sd.shift.end:%H:%M}结束，不能再登记代班。")
-        if not is_school_day(school, sd.day):
-            raise Refusal(f"{day_label(sd.day, today)}不是上课日{_not_school_day_reason(school, sd.day)}，没有护学岗，无需代班。")
-        sender, replacement = msg.sender, request.replacement
-        if replacement == sender:
+        if day_off(school, sd.day) is not None:
+            raise Refusal(f"{day_label(sd.day, today)}不是上课日{_why_no_school(school, sd.day)}，没有护学岗，无需代班。")
+        if request.replacement == msg.sender:
             raise Refusal("代班人不能是自己。")
+    except Refusal as refusal:
+        return Work.send(_refused(school, msg, str(refusal)))
+    return Work.transact(lambda db: _record(db, sd, msg, request.replacement, today))
 
-        def swap(db: sqlite_utils.Database) -> None:
-            # Checked and written in one transaction: two swaps at once cannot both
-            # hand on the same place.
-            duty = on_duty_sync(db, sd)
-            if sender not in duty:
-                listed = "、".join(duty) if duty else "无人"
-                raise Refusal(f"{sender}不在{label}的值班名单上（当班：{listed}），只有当班人员可以找人代班。")
-            if replacement in duty:
-                raise Refusal(f"{replacement}已在{label}值班。")
-            store.add_swap(db, store.Swap(school.id, sd.shift.name, sd.day, sender, replacement, msg.at))
 
-        await self.s.db.write(swap)
-        return sd, sender, replacement
+def _record(db: sqlite_utils.Database, sd: ShiftDay, msg: Incoming, replacement: str, today: date) -> Outcome:
+    # Checked and written in one transaction: two swaps at once cannot both hand on
+    # the same place.
+    sender, school = msg.sender, sd.school
+    label = f"{day_label(sd.day, today)}{sd.shift.name}"
+    duty = on_duty(db, sd)
+    if sender not in duty:
+        listed = "、".join(duty) if duty else "无人"
+        return Outcome(sends=[_refused(school, msg, f"{sender}不在{label}的值班名单上（当班：{listed}），只有当班人员可以找人代班。")])
+    if replacement in duty:
+        return Outcome(sends=[_refused(school, msg, f"{replacement}已在{label}值班。")])
+    store.add_swap(db, store.Swap(school.id, sd.shift.name, sd.day, sender, replacement, msg.at))
+    text = f"代班已登记：{day_label(sd.day)}{sd.shift.name} {sd.hours} 由{replacement}代替{sender}。"
+    return Outcome(sends=[Outgoing(text=text, room=school.room, mentions=(replacement,))])
+
+
+def _refused(school: School, msg: Incoming, why: str) -> Outgoing:
+    """A refusal: one line saying why, to the sender."""
+    return Outgoing(text=why, room=school.room, mentions=(msg.sender,))
