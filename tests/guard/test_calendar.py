@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
-from tests.guard_support import XJXX, YC1Z, at, in_room, reminders, run, to_contact
+from tests.guard.support import XJXX, YC1Z, at, in_room, reminders, run, to_contact
 
 REMINDER_TEXT = "【护学岗提醒】今天晚间护学岗 21:30–22:10，请值班人员准时到岗，到岗后在群里回复“到岗”。"
 

@@ -1,21 +1,29 @@
 """Helpers for the guard-post tests: scenarios written inline, run on the virtual clock
-with the guard-post test config.
+with the guard-post test config; and the feature itself, built on that config, for
+tests of one handler's `match` and `handle`.
 
-Guard-post rooms never reach the detector, so these runs use one that flags nothing:
+Guard-post words never reach the detector, so these runs use one that flags nothing:
 the guard tests then neither wait for nor depend on the real lexicon.
 """
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 from pathlib import Path
 
 import sqlite_utils
 
-from bot.config import load_config
+from bot.clock import VirtualClock
+from bot.config import ContactGroup, load_config
+from bot.events import Incoming
+from bot.feature import DetectorLike, Services, Work
 from bot.run.scenario import load_scenario
 from bot.run.simulation import run_scenario
+from handlers.guard import GuardPosts
+from handlers.guard.room import GuardRoom
 from nlp.detection import Detection
+from storage.migrations import apply_migrations
 from tests.conftest import CONFIGS
 
 GUARD_CONFIG = CONFIGS / "guard_posts.toml"
@@ -46,7 +54,9 @@ def restart(local: str, downtime_minutes: int = 0) -> str:
     return f"[[events]]\nat = {moment(local)}\nrestart = true{extra}\n"
 
 
-def run(tmp_path: Path, *events: str, start: str, end: str, config: Path = GUARD_CONFIG, db: str = "guard.db") -> list[dict]:
+def run(
+    tmp_path: Path, *events: str, start: str, end: str, config: Path = GUARD_CONFIG, db: str = "guard.db", detector: DetectorLike | None = None
+) -> list[dict]:
     """Run the scenario and return its transcript; the database stays at tmp_path/db."""
     path = tmp_path / "scenario.toml"
     path.write_text(
@@ -54,7 +64,7 @@ def run(tmp_path: Path, *events: str, start: str, end: str, config: Path = GUARD
         encoding="utf-8",
     )
     scenario = load_scenario(path)
-    return asyncio.run(run_scenario(scenario, load_config(scenario.config_path), NoDetector(), tmp_path / db))
+    return asyncio.run(run_scenario(scenario, load_config(scenario.config_path), detector or NoDetector(), tmp_path / db))
 
 
 def database(tmp_path: Path, db: str = "guard.db") -> sqlite_utils.Database:
@@ -84,3 +94,41 @@ def run_scenario_file(name: str, db_path: Path | None = None) -> list[dict]:
 
     scenario = load_scenario(SCENARIOS / name)
     return asyncio.run(run_scenario(scenario, load_config(scenario.config_path), NoDetector(), db_path))
+
+
+# -- the feature on its own ---------------------------------------------------------------
+
+def guard_posts(report=None, now: str = "2026-03-02 21:20") -> GuardPosts:
+    """The feature on the guard-post test config, its clock standing at `now`."""
+    clock = VirtualClock(datetime.fromisoformat(moment(now)))
+    return GuardPosts(Services(load_config(GUARD_CONFIG), clock, NoDetector()), report=report)
+
+
+def room(report=None) -> GuardRoom:
+    """The handler of school rooms, on the guard-post test config."""
+    return guard_posts(report).room
+
+
+def memory_db() -> sqlite_utils.Database:
+    """An empty database with the bot's tables, for running a Work's transaction."""
+    db = sqlite_utils.Database(memory=True)
+    apply_migrations(db)
+    return db
+
+
+def message(text: str, sender: str = "张老师", room: str | None = YC1Z, local: str = "2026-03-02 21:20", mentions_bot: bool = False) -> Incoming:
+    """A message as the pipeline hands it to handlers."""
+    return Incoming(id="test", at=datetime.fromisoformat(moment(local)), sender=sender, text=text, room=room, mentions_bot=mentions_bot)
+
+
+class Reports:
+    """A stand-in for the cases family's `report_in_room`: records what it is offered
+    and answers with `work` (None: "not a report")."""
+
+    def __init__(self, work: Work | None = None):
+        self.work = work
+        self.offered: list[tuple[Incoming, ContactGroup]] = []
+
+    def __call__(self, msg: Incoming, place: ContactGroup) -> Work | None:
+        self.offered.append((msg, place))
+        return self.work

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from tests.guard_support import YC1Z, at, in_room, reminders, run_scenario_file, to_contact
+from tests.guard.support import YC1Z, at, in_room, reminders, run_scenario_file, to_contact
 
 
 def test_the_week_is_deterministic_and_tells_its_story(tmp_path):

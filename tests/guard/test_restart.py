@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from tests.guard_support import XJXX, YC1Z, at, database, in_room, restart, run, say, to_contact
+from tests.guard.support import XJXX, YC1Z, at, database, in_room, restart, run, say, to_contact
 
 DAY = "2026-03-02"
 

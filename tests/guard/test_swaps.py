@@ -6,9 +6,10 @@ from datetime import date
 
 import pytest
 
-from handlers.guard_dates import parse_day
-from handlers.guard_swaps import USAGE
-from tests.guard_support import XJXX, YC1Z, at, database, in_room, reminders, run, say
+from handlers.guard.dates import parse_day
+from handlers.guard.room import Ask
+from handlers.guard.swaps import USAGE
+from tests.guard.support import XJXX, YC1Z, at, database, in_room, message, reminders, room, run, say
 
 MONDAY = date(2026, 3, 2)
 
@@ -165,9 +166,21 @@ def test_refusals_say_why_in_one_line(tmp_path, when, sender, command, reply):
     ],
 )
 def test_what_counts_as_a_swap_command(text, expected):
-    from handlers.guard_swaps import is_swap_command
+    assert (room().match(message(text)).ask is Ask.SWAP) is expected
 
-    assert is_swap_command(text) is expected
+
+def test_refusals_for_a_closed_day_and_a_holiday_outside_the_term(tmp_path):
+    transcript = run(
+        tmp_path,
+        say("2026-03-02 12:00", "周老师", "代班 3月12日 早间护学岗 钱老师", room=XJXX),
+        say("2026-03-02 12:01", "周老师", "代班 2026-10-01 早间护学岗 钱老师", room=XJXX),
+        start="2026-03-02 11:00",
+        end="2026-03-02 13:00",
+    )
+    assert [(m["text"], m["mentions"]) for m in in_room(transcript, XJXX)] == [
+        ("3月12日（周四）不是上课日（学校停课），没有护学岗，无需代班。", ["周老师"]),
+        ("10月1日（周四）不是上课日（国庆节），没有护学岗，无需代班。", ["周老师"]),
+    ]
 
 
 def test_swap_with_the_date_glued_to_the_command(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.guard_support import GUARD_CONFIG, XJXX, YC1Z, at, in_room, run, say, to_contact
+from tests.guard.support import GUARD_CONFIG, XJXX, YC1Z, at, in_room, run, say, to_contact
 
 MONDAY = "2026-03-02"
 
@@ -84,7 +84,7 @@ def test_nobody_is_chased_after_the_end_of_the_shift(tmp_path):
 
 
 def test_the_on_time_limit_follows_the_grace(tmp_path):
-    from tests.guard_support import database
+    from tests.guard.support import database
 
     run(tmp_path, say(f"{MONDAY} 21:50", "张老师", "到岗"), start=f"{MONDAY} 21:00", end=f"{MONDAY} 23:59", config=with_grace(tmp_path, 25))
     status = {r["person"]: r["status"] for r in database(tmp_path).query("select * from guard_attendance where school = 'yc1z'")}

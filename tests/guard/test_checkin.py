@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from handlers.guard_checkin import is_checkin
+from handlers.guard.room import Ask
 from storage.guard_posts import attendance_for_month, attendance_summary
-from tests.guard_support import YC1Z, at, database, in_room, run, say, to_contact
+from tests.guard.support import YC1Z, at, database, in_room, message, room, run, say, to_contact
 
 MONDAY = "2026-03-02"
 
@@ -18,12 +18,13 @@ MONDAY = "2026-03-02"
     ["到岗", "已到岗", "到了", "到岗了", "到岗！", "已到岗。", "到了～", "到岗👍", "到岗[强]", " 到岗 ", "@平安助手 到岗", "已到岗✅", "到岗!!", "到岗 🙏🏻"],
 )
 def test_check_in_words(text):
-    assert is_checkin(text)
+    assert room().match(message(text)).ask is Ask.CHECK_IN
 
 
 @pytest.mark.parametrize("text", ["到了？", "到了吗", "快到了", "我还没到岗", "到岗时间是几点", "代班 明天 晚间护学岗 王老师", "", "岗"])
 def test_not_check_in_words(text):
-    assert not is_checkin(text)
+    found = room().match(message(text))
+    assert found is not None and found.ask is not Ask.CHECK_IN
 
 
 def checkin_only(transcript: list[dict]) -> list[tuple[str, str]]:
