@@ -1,4 +1,4 @@
-"""Which dates are school days (SPEC.md "School days").
+"""Which dates are school days (SPEC.md "School days"), and why a date is not one.
 
 A date is a school day when it lies in one of the school's terms, the state calendar
 makes it a working day (weekends off, public holidays off, 调休 make-up weekend days

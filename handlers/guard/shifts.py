@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta
 from typing import Callable
 
 import sqlite_utils
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.clock import Clock
 from bot.config import Shift
 from bot.events import Outgoing
 from bot.feature import NOTHING, Job, JobFunc, Outcome, Services, Work
 from handlers.guard.attendance import settle
 from handlers.guard.calendar import is_school_day
 from handlers.guard.roster import ShiftDay, grace, length, on_duty, remind_lead, school_of, shift_of
+from handlers.text import local_minute
 from storage import guard_posts as store
 from storage.outbox import queued_keys
 
@@ -60,13 +62,13 @@ CLOSE = Step("guard.close", length, catch_up=timedelta(0))
 STEPS = (REMIND, CHASE, OFFICER, CLOSE)
 
 
-def deliver_unless_late(db: sqlite_utils.Database, now: datetime, fire_time: datetime, what: str, messages: list[Outgoing], tz: tzinfo) -> Outcome:
+def deliver_unless_late(db: sqlite_utils.Database, clock: Clock, fire_time: datetime, what: str, messages: list[Outgoing]) -> Outcome:
     """Inside a job's transaction: a moment's messages, unless the moment passed more
     than LATE_LIMIT ago; then none, with a log line (none if they were queued before
     a restart: they went out then)."""
     if not messages:
         return Outcome()
-    lateness = now - fire_time
+    lateness = clock.now() - fire_time
     if lateness <= LATE_LIMIT:
         return Outcome(sends=messages)
     keys = [m.key for m in messages if m.key]
@@ -74,7 +76,7 @@ def deliver_unless_late(db: sqlite_utils.Database, now: datetime, fire_time: dat
         log.warning(
             "%s错过了发送时间（%s，已过去%d分钟，超过%d分钟），不再补发：%s",
             what,
-            fire_time.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            local_minute(fire_time.astimezone(clock.tz)),
             lateness.total_seconds() // 60,
             LATE_LIMIT.total_seconds() // 60,
             "、".join(keys),
@@ -113,7 +115,7 @@ class ShiftJobs:
         return ShiftDay(school, shift, day, self.tz) if is_school_day(school, day) else None
 
     def _deliver(self, db: sqlite_utils.Database, fire_time: datetime, what: str, messages: list[Outgoing]) -> Outcome:
-        return deliver_unless_late(db, self.services.clock.now(), fire_time, what, messages, self.services.clock.tz)
+        return deliver_unless_late(db, self.services.clock, fire_time, what, messages)
 
     # -- the jobs -----------------------------------------------------------------------
 

@@ -130,6 +130,6 @@ class WeeklyTable:
 
         def transaction(db: sqlite_utils.Database) -> Outcome:
             message = Outgoing(text=self._text(db, school, first, last), room=school.room, key=f"guard:{school.id}:table:{first.isoformat()}")
-            return deliver_unless_late(db, self.services.clock.now(), fire_time, "护学岗值班表", [message], self.services.clock.tz)
+            return deliver_unless_late(db, self.services.clock, fire_time, "护学岗值班表", [message])
 
         return Work.transact(transaction)
