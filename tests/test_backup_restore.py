@@ -12,9 +12,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bot.cli import main
-from cli_process import cli_env, run_cli
-from e2e_bot import ROOM, BotProcess, GuardShift, gateway_fixture, write_config
-from wechaty_server import PuppetGateway, free_port
+from tests.cli_process import cli_env, run_cli
+from tests.e2e_bot import ROOM, BotProcess, GuardShift, gateway_fixture, write_config
+from tests.wechaty_server import PuppetGateway, free_port
 
 TOKEN = "pingan-backup-token"
 STARTUP = 40.0

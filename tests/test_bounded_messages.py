@@ -11,7 +11,7 @@ from bot.clock import VirtualClock
 from bot.dedup import Deduplicator
 from bot.events import MAX_TEXT_CHARS, TRUNCATION_MARK, Incoming, bounded_text
 from bot.transports.simulator import SimulatorTransport
-from test_wechaty_transport import connected, gateway  # noqa: F401 - fixtures: the real gateway
+from tests.test_wechaty_transport import connected, gateway  # noqa: F401 - fixtures: the real gateway
 
 CST = timezone(timedelta(hours=8))
 START = datetime(2026, 3, 2, 9, 0, tzinfo=CST)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_process import bot_config, run_cli
+from tests.cli_process import bot_config, run_cli
 from storage import cases as case_store
 from storage.db import Database, DatabaseProblem
 from storage.marker import check_database_present, marker_path, write_marker

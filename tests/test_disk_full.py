@@ -25,7 +25,7 @@ from bot.run.simulation import Simulation
 from bot.run.storage_watch import admins
 from bot.web.health import health_app
 from storage.db import Database
-from storage_faults import FullDatabase, limit_pages
+from tests.storage_faults import FullDatabase, limit_pages
 
 START = datetime.fromisoformat("2026-03-02T09:00:00+08:00")
 ROOM = "官园社区警民联系群1"

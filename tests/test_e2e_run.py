@@ -22,9 +22,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from e2e_bot import (BOT, GUARD_ROOM, ON_DUTY, ROOM, SHIFT, TZ, URGENT_ROOM, BotProcess,
+from tests.e2e_bot import (BOT, GUARD_ROOM, ON_DUTY, ROOM, SHIFT, TZ, URGENT_ROOM, BotProcess,
                      GuardShift, gateway_fixture, poll, write_config)
-from wechaty_server import PuppetGateway, free_port
+from tests.wechaty_server import PuppetGateway, free_port
 
 TOKEN = "pingan-e2e-token"
 # Start-up takes 4-7 s here. On a slower machine the reminder falls due before the bot

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from cli_process import bot_config, run_cli
+from tests.cli_process import bot_config, run_cli
 from nlp.pii import mask_pii
 from storage import cases as case_store
 from storage.db import Database

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.transports.log_secrets import MASK, redact, register_secret
-from wechaty_server import PuppetGateway
+from tests.wechaty_server import PuppetGateway
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "s3cr3t-puppet-token-7f9a2c"

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from nlp import cli
 from nlp.cli import classify_command, eval_command
-from test_nlp_lexicon import MINIMAL
-from test_nlp_shared import shared_rules_only
+from tests.test_nlp_lexicon import MINIMAL
+from tests.test_nlp_shared import shared_rules_only
 
 EVAL_ROWS = """\
 text\tlabel\tsource

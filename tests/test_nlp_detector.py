@@ -10,7 +10,7 @@ import pytest
 from nlp.detection import Detection
 from nlp.detector import Detector
 from nlp.evaluation import evaluate, read_rows
-from test_nlp_shared import DATA, shared_detector
+from tests.test_nlp_shared import DATA, shared_detector
 
 
 @pytest.fixture(scope="module")

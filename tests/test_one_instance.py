@@ -16,12 +16,12 @@ from bot.clock import VirtualClock
 from bot.events import Outgoing
 from bot.outbox import Outbox
 from bot.rate_limit import RateLimiter
-from cli_process import cli_env, run_cli
-from e2e_bot import ROOM, BotProcess, GuardShift, write_config
+from tests.cli_process import cli_env, run_cli
+from tests.e2e_bot import ROOM, BotProcess, GuardShift, write_config
 from storage.db import Database, DatabaseProblem
 from storage.lock import RunLock
-from test_outbox import START, RecordingTransport, drive
-from wechaty_server import PuppetGateway, free_port
+from tests.test_outbox import START, RecordingTransport, drive
+from tests.wechaty_server import PuppetGateway, free_port
 
 TOKEN = "pingan-lock-token"
 STARTUP = 40.0

@@ -14,8 +14,8 @@ from bot.clock import VirtualClock
 from bot.events import Outgoing
 from bot.outbox import Outbox
 from bot.rate_limit import RateLimiter
-from storage_faults import FullDatabase
-from test_outbox import START, RecordingTransport, drive
+from tests.storage_faults import FullDatabase
+from tests.test_outbox import START, RecordingTransport, drive
 
 FIRE_REPLY = "发生火情请立即拨打119！请先撤离到安全地带。"
 

@@ -20,7 +20,7 @@ from bot.dedup import Deduplicator
 from bot.events import Incoming, Outgoing
 from bot.transports.base import TransportError
 from bot.transports.wechaty import RecipientNotFound, TransportStartError, WechatyTransport
-from wechaty_server import PuppetGateway, free_port
+from tests.wechaty_server import PuppetGateway, free_port
 
 TOKEN = "pingan-test-token"
 BOT = "平安助手"
