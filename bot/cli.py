@@ -49,7 +49,7 @@ def main() -> None:
 @click.option("-c", "--config", "config_path", type=click.Path(path_type=Path), default=Path("pingan.toml"), show_default=True, help="配置文件")
 def check_config(config_path: Path) -> None:
     """检查配置文件：全部问题一次列出。"""
-    from handlers.school_days import calendar_warnings
+    from handlers.guard.calendar import calendar_warnings
 
     config = _load_config_or_exit(config_path)
     for warning in calendar_warnings(config):  # a warning, not an error: exit stays 0

@@ -107,14 +107,6 @@ def apply_swaps(names: tuple[str, ...], swaps: Iterable[Swap]) -> tuple[str, ...
     return tuple(current)
 
 
-# --------------------------------------------------------------------------- outbox
-
-
-def queued(db: sqlite_utils.Database, key: str) -> bool:
-    """Whether a message with this outbox key was ever queued (sent or waiting)."""
-    return bool(list(db.query("select 1 from outbox where key = ?", [key])))
-
-
 # --------------------------------------------------------------------------- attendance
 
 

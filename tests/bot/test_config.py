@@ -24,7 +24,7 @@ def test_valid_config_prints_one_line_summary(tmp_path):
     code, out = check(tmp_path, BASE)
     assert code == 0
     # The second term runs into 2027, a year chinesecalendar has no data for: one
-    # warning line (see tests/test_school_days.py) comes before the summary.
+    # warning line (see tests/guard/test_school_days.py) comes before the summary.
     warning, summary = out.strip().splitlines()
     assert "2027" in warning
     assert summary == "配置有效：2个派出所，5名民警，3个警民联系群，1所学校（1个护学岗班次）"

@@ -25,7 +25,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.run.scenario import Scenario, ScenarioError, load_scenario
 from handlers.cases.commands import COMMANDS, parse
 from handlers.cases.parsing import Command, CommandError
-from handlers.guard_dates import parse_day
+from handlers.guard.dates import parse_day
 from nlp.detection import CATEGORIES, SEVERITIES, Detection
 
 TESTS = Path(__file__).parents[1]

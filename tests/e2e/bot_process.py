@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, TypeVar
 from zoneinfo import ZoneInfo
 
-from handlers.school_days import is_state_workday
+from handlers.guard.calendar import is_state_workday
 
 REPO = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Shanghai")

@@ -2,7 +2,7 @@
 
 Loading takes a second or two (jieba's dictionary); building it once per test
 session keeps the suite fast. The test modules import `shared_detector`
-(pytest puts tests/ on sys.path) and wrap it in a fixture.
+(as `tests.test_nlp_shared`) and wrap it in a fixture.
 """
 from __future__ import annotations
 

@@ -27,7 +27,13 @@ KNIFE = "有人拿刀在小区门口砍人了！"  # urgent
 
 
 def t(moment: str) -> str:
-    """'09:15' (on 2026-03-02) or '03-09 09:00' (in 2026) -> a scenario timestamp."""
+    """'09:15' (on 2026-03-02), '03-09 09:00' (in 2026) or '2027-02-20 07:00' -> a
+    scenario timestamp in Beijing time; a timestamp already is one."""
+    if "T" in moment:
+        return moment
+    if moment[:4].isdigit() and moment[4] == "-":
+        day, clock = moment.split(" ")
+        return f"{day}T{clock}:00+08:00"
     if " " in moment:
         day, clock = moment.split(" ")
         return f"2026-{day}T{clock}:00+08:00"
@@ -82,6 +88,7 @@ def run_inline(
     events: str,
     *,
     directory: Path,
+    config: Path = CONFIGS / "pingan.toml",
     config_text: str | None = None,
     start: str = "2026-03-02T06:00:00+08:00",
     end: str = "2026-03-03T00:00:00+08:00",
@@ -90,13 +97,19 @@ def run_inline(
     """The one scenario runner: `events` (TOML text of [[events]] tables, as `say`
     writes them) on the test config, or on `config_text`, through the simulator and
     the virtual clock. Returns the transcript, one dict per message sent."""
-    config_path = CONFIGS / "pingan.toml"
+    config_path = config
     if config_text is not None:
         config_path = directory / "pingan.toml"
         config_path.write_text(config_text, encoding="utf-8")
     path = directory / "scenario.toml"
-    path.write_text(f'config = "{config_path.as_posix()}"\nstart = {start}\nend = {end}\n' + textwrap.dedent(events), encoding="utf-8")
+    path.write_text(f'config = "{config_path.as_posix()}"\nstart = {t(start)}\nend = {t(end)}\n' + textwrap.dedent(events), encoding="utf-8")
     scenario = load_scenario(path)
+    return asyncio.run(run_scenario(scenario, load_config(scenario.config_path), detector, db_path))
+
+
+def run_file(name: str, detector, db_path: Path | None = None) -> list[dict]:
+    """Run a scenario file under tests/scenarios, as `pingan simulate` does."""
+    scenario = load_scenario(SCENARIOS / name)
     return asyncio.run(run_scenario(scenario, load_config(scenario.config_path), detector, db_path))
 
 

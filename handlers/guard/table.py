@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, tzinfo
 
+import sqlite_utils
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.config import School
-from bot.events import Outgoing
-from handlers.base import Services
-from handlers.guard_dates import short_day
-from handlers.guard_roster import ShiftDay, duty_with_swaps, shift_days
-from handlers.guard_shifts import CATCH_UP, deliver_unless_late
-from handlers.school_days import holiday_name, in_term, is_makeup_workday
+from bot.events import Incoming, Outgoing
+from bot.feature import NOTHING, Job, JobFunc, Outcome, Services, Work
+from handlers.guard.calendar import DayOff, day_off, holiday_name, in_term, is_makeup_workday
+from handlers.guard.dates import short_day
+from handlers.guard.roster import ShiftDay, duty_with_swaps, school_of, shift_days
+from handlers.guard.shifts import CATCH_UP, deliver_unless_late
 from storage import guard_posts as store
 
 NOBODY = "（无人排班）"
@@ -49,11 +50,12 @@ def _day_note(school: School, day: date) -> str:
     return "（补课）" if day in school.open else ""
 
 
-def _day_off_reason(school: School, day: date) -> str:
-    if day in school.closed:
-        return "（停课）"
-    why = holiday_name(day)
-    return f"（{why}）" if why else ""
+def _day_off_note(school: School, day: date) -> str:
+    """Why a weekday in term has no school, as the table says it."""
+    why = day_off(school, day)
+    if why is DayOff.HOLIDAY:
+        return f"（{holiday_name(day)}）"
+    return "（停课）" if why is DayOff.CLOSED else ""
 
 
 def has_school_day(school: School, first: date, last: date, tz: tzinfo) -> bool:
@@ -80,7 +82,7 @@ def render_table(school: School, first: date, last: date, swaps: list[store.Swap
                 lines += [f"  {sd.shift.name} {sd.hours}：{_names(sd, swaps)}" for sd in sds]
         elif day.weekday() < 5 and in_term(school, day):
             # A weekday off inside the term is news; weekends off are not.
-            lines.append(f"{short_day(day)}：不上课{_day_off_reason(school, day)}")
+            lines.append(f"{short_day(day)}：不上课{_day_off_note(school, day)}")
         day += timedelta(days=1)
     if not any_day:
         lines.append("这一周没有上课日，护学岗暂停。")
@@ -90,30 +92,44 @@ def render_table(school: School, first: date, last: date, swaps: list[store.Swap
 
 
 class WeeklyTable:
-    """Sunday 18:00: next week's table in each school's room, once per school and week."""
+    """Sunday 18:00: next week's table in each school's room, once per school and week;
+    and the table on request."""
 
+    JOB = "guard.table"
     SEND_AT = {"day_of_week": "sun", "hour": 18, "minute": 0}
 
     def __init__(self, services: Services):
-        self.s = services
+        self.services = services
         self.tz = services.config.bot.tz
 
-    def schedule(self) -> None:
-        for school in self.s.config.schools:
-            trigger = CronTrigger(**self.SEND_AT, timezone=self.tz)
-            self.s.scheduler.add(f"guard:{school.id}:table", trigger, lambda t, sc=school: self._send(sc, t), catch_up=CATCH_UP)
+    def jobs(self) -> dict[str, JobFunc]:
+        return {self.JOB: self.weekly}
 
-    async def table(self, school: School, first: date, last: date) -> str:
-        swaps = await self.s.db.read(lambda db: store.swaps_between(db, school.id, first, last))
-        return render_table(school, first, last, swaps, self.tz)
+    def schedule(self) -> list[Job]:
+        return [
+            Job(self.JOB, {"school": school.id}, trigger=CronTrigger(**self.SEND_AT, timezone=self.tz), catch_up=CATCH_UP)
+            for school in self.services.config.schools
+        ]
 
-    async def _send(self, school: School, fire_time: datetime) -> None:
+    def on_request(self, school: School, msg: Incoming, next_week: bool) -> Work:
+        """`值班表` (this week) or `下周值班表` in the room: a read-only answer."""
+        first, last = week_of(msg.at.astimezone(self.tz).date() + timedelta(days=7 if next_week else 0))
+        return Work.query(lambda db: Outcome(sends=[Outgoing(text=self._text(db, school, first, last), room=school.room)]))
+
+    def _text(self, db: sqlite_utils.Database, school: School, first: date, last: date) -> str:
+        return render_table(school, first, last, store.swaps_between(db, school.id, first, last), self.tz)
+
+    def weekly(self, job: Job, fire_time: datetime) -> Work:
+        school = school_of(self.services.config, job.data["school"])
         sunday = fire_time.astimezone(self.tz).date()
         first, last = sunday + timedelta(days=1), sunday + timedelta(days=7)
         # Outside the term every Sunday would say "no school next week": say it once,
         # in the week the break starts, and stay quiet until school is back.
         if not has_school_day(school, first, last, self.tz) and not has_school_day(school, sunday - timedelta(days=6), sunday, self.tz):
-            return
-        text = await self.table(school, first, last)
-        key = f"guard:{school.id}:table:{first.isoformat()}"
-        await deliver_unless_late(self.s, fire_time, "护学岗值班表", [Outgoing(text=text, room=school.room, key=key)])
+            return NOTHING
+
+        def transaction(db: sqlite_utils.Database) -> Outcome:
+            message = Outgoing(text=self._text(db, school, first, last), room=school.room, key=f"guard:{school.id}:table:{first.isoformat()}")
+            return deliver_unless_late(db, self.services.clock, fire_time, "护学岗值班表", [message])
+
+        return Work.transact(transaction)

@@ -1,17 +1,35 @@
 """The weekly duty table: Sunday 18:00, next week's school days, shifts and names."""
 from __future__ import annotations
 
-from tests.guard_support import XJXX, YC1Z, at, in_room, run, say
+import pytest
+
+from handlers.guard.room import Ask
+from tests.guard.support import XJXX, YC1Z, local_time, in_room, message, room, run, say
 
 
 def tables(transcript: list[dict], room: str = YC1Z) -> list[dict]:
     return [m for m in in_room(transcript, room) if m["text"].startswith("【护学岗值班表】")]
 
 
+@pytest.mark.parametrize(
+    "text,ask",
+    [
+        ("值班表", Ask.THIS_WEEK),
+        ("@平安助手 本周值班表。", Ask.THIS_WEEK),
+        ("查值班表？", Ask.THIS_WEEK),
+        ("下周值班表", Ask.NEXT_WEEK),
+        ("下周值班", Ask.NEXT_WEEK),
+        ("值班表在哪看", Ask.OTHER),
+    ],
+)
+def test_which_words_ask_for_the_table(text, ask):
+    assert room().match(message(text)).ask is ask
+
+
 def test_sunday_table_for_a_normal_week(tmp_path):
     transcript = run(tmp_path, start="2026-03-08 12:00", end="2026-03-08 23:00")
     [table] = tables(transcript)
-    assert at(table) == "2026-03-08 18:00" and table["mentions"] == []
+    assert local_time(table) == "2026-03-08 18:00" and table["mentions"] == []
     assert table["text"] == "\n".join(
         [
             "【护学岗值班表】宜春一中 3月9日–3月15日",

@@ -6,9 +6,10 @@ from datetime import date
 
 import pytest
 
-from handlers.guard_dates import parse_day
-from handlers.guard_swaps import USAGE
-from tests.guard_support import XJXX, YC1Z, at, database, in_room, reminders, run, say
+from handlers.guard.dates import parse_day
+from handlers.guard.room import Ask
+from handlers.guard.swaps import USAGE
+from tests.guard.support import XJXX, YC1Z, local_time, database, in_room, message, reminders, room, run, say
 
 MONDAY = date(2026, 3, 2)
 
@@ -49,7 +50,7 @@ def test_parse_day(word, today, expected):
 
 
 def confirmations(transcript: list[dict], room: str = YC1Z) -> list[tuple[str, str, list[str]]]:
-    return [(at(m), m["text"], m["mentions"]) for m in in_room(transcript, room) if m["text"].startswith("代班已登记")]
+    return [(local_time(m), m["text"], m["mentions"]) for m in in_room(transcript, room) if m["text"].startswith("代班已登记")]
 
 
 def test_swaps_in_each_date_format_change_reminders_and_the_table(tmp_path):
@@ -75,7 +76,7 @@ def test_swaps_in_each_date_format_change_reminders_and_the_table(tmp_path):
         ("2026-03-03 12:00", "代班已登记：3月4日（周三）晚间护学岗 21:30–22:10 由周老师代替孙老师。", ["周老师"]),
         ("2026-03-03 12:01", "代班已登记：3月5日（周四）晚间护学岗 21:30–22:10 由吴老师代替王老师。", ["吴老师"]),
     ]
-    assert [(at(m)[:10], m["mentions"]) for m in reminders(transcript)] == [
+    assert [(local_time(m)[:10], m["mentions"]) for m in reminders(transcript)] == [
         ("2026-03-02", ["张老师", "刘师傅"]),
         ("2026-03-03", ["王老师", "陈老师"]),
         ("2026-03-04", ["周老师"]),
@@ -115,7 +116,7 @@ def test_a_school_with_two_shifts_needs_the_shift_name(tmp_path):
         start="2026-03-02 06:00",
         end="2026-03-02 13:00",
     )
-    replies = [m["text"] for m in in_room(transcript, XJXX) if at(m) >= "2026-03-02 12:00"]
+    replies = [m["text"] for m in in_room(transcript, XJXX) if local_time(m) >= "2026-03-02 12:00"]
     assert replies == [
         USAGE,
         "代班已登记：3月3日（周二）放学护学岗 16:30–17:10 由钱老师代替郑老师。",
@@ -145,7 +146,7 @@ REFUSALS = [
 @pytest.mark.parametrize("when,sender,command,reply", REFUSALS, ids=[r[3][:12] for r in REFUSALS])
 def test_refusals_say_why_in_one_line(tmp_path, when, sender, command, reply):
     transcript = run(tmp_path, say(when, sender, command), start=when, end="2026-03-02 23:59")
-    [answer] = [m for m in in_room(transcript, YC1Z) if at(m) == when]
+    [answer] = [m for m in in_room(transcript, YC1Z) if local_time(m) == when]
     assert answer["text"] == reply
     assert answer["mentions"] == [sender]
     assert "\n" not in answer["text"] or answer["text"] == USAGE
@@ -165,9 +166,21 @@ def test_refusals_say_why_in_one_line(tmp_path, when, sender, command, reply):
     ],
 )
 def test_what_counts_as_a_swap_command(text, expected):
-    from handlers.guard_swaps import is_swap_command
+    assert (room().match(message(text)).ask is Ask.SWAP) is expected
 
-    assert is_swap_command(text) is expected
+
+def test_refusals_for_a_closed_day_and_a_holiday_outside_the_term(tmp_path):
+    transcript = run(
+        tmp_path,
+        say("2026-03-02 12:00", "周老师", "代班 3月12日 早间护学岗 钱老师", room=XJXX),
+        say("2026-03-02 12:01", "周老师", "代班 2026-10-01 早间护学岗 钱老师", room=XJXX),
+        start="2026-03-02 11:00",
+        end="2026-03-02 13:00",
+    )
+    assert [(m["text"], m["mentions"]) for m in in_room(transcript, XJXX)] == [
+        ("3月12日（周四）不是上课日（学校停课），没有护学岗，无需代班。", ["周老师"]),
+        ("10月1日（周四）不是上课日（国庆节），没有护学岗，无需代班。", ["周老师"]),
+    ]
 
 
 def test_swap_with_the_date_glued_to_the_command(tmp_path):

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.config import load_config
-from handlers.school_days import calendar_warnings, has_state_calendar, holiday_name, is_makeup_workday, is_school_day
-from tests.guard_support import GUARD_CONFIG
+from handlers.guard.calendar import DayOff, calendar_warnings, day_off, has_state_calendar, holiday_name, is_makeup_workday, is_school_day
+from tests.guard.support import GUARD_CONFIG
 
 CONFIG = load_config(GUARD_CONFIG)
 YC1Z = next(s for s in CONFIG.schools if s.id == "yc1z")
@@ -108,9 +108,25 @@ def test_check_config_without_a_year_lacking_data_prints_no_warning(tmp_path):
 
 
 def test_the_warning_is_logged_once_at_start(tmp_path, caplog):
-    from tests.guard_support import run
+    from tests.guard.support import run
 
     with caplog.at_level(logging.WARNING):
         run(tmp_path, start="2026-03-02 06:00", end="2026-03-03 00:00")
     logged = [r.getMessage() for r in caplog.records if "chinesecalendar" in r.getMessage()]
     assert len(logged) == 1 and "2027" in logged[0]
+
+
+def test_why_a_day_has_no_school():
+    assert day_off(YC1Z, date(2026, 3, 2)) is None
+    assert day_off(YC1Z, date(2026, 4, 6)) is DayOff.HOLIDAY  # 清明节, a Monday
+    assert day_off(YC1Z, date(2026, 7, 6)) is DayOff.OUT_OF_TERM
+    assert day_off(XJXX, date(2026, 3, 12)) is DayOff.CLOSED
+    assert day_off(YC1Z, date(2026, 3, 7)) is DayOff.WEEKEND
+    assert day_off(XJXX, date(2026, 3, 14)) is None  # an `open` Saturday
+
+
+def test_a_public_holiday_is_the_reason_given_before_term_and_closed_dates():
+    # 国庆节 2026 is outside 秀江小学's only term; a school may also list a holiday as closed.
+    assert day_off(XJXX, date(2026, 10, 1)) is DayOff.HOLIDAY
+    school = XJXX.__class__(**{**XJXX.__dict__, "closed": frozenset({date(2026, 4, 6)})})
+    assert day_off(school, date(2026, 4, 6)) is DayOff.HOLIDAY

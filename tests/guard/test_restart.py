@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from tests.guard_support import XJXX, YC1Z, at, database, in_room, restart, run, say, to_contact
+from tests.guard.support import XJXX, YC1Z, local_time, database, in_room, restart, run, say, to_contact
 
 DAY = "2026-03-02"
 
@@ -17,7 +17,7 @@ def yc1z_messages(transcript: list[dict]) -> list[tuple[str, str, str]]:
     out = []
     for m in transcript:
         if m.get("room") == YC1Z or m.get("contact") == "李警官":
-            out.append((at(m), m.get("room") or m["contact"], m["text"][:8]))
+            out.append((local_time(m), m.get("room") or m["contact"], m["text"][:8]))
     return out
 
 
@@ -136,7 +136,7 @@ def test_days_the_bot_missed_entirely_are_unrecorded_not_missed(tmp_path, caplog
 
 def test_the_weekly_table_after_a_short_and_a_long_outage(tmp_path, caplog):
     transcript = run(tmp_path, restart("2026-03-08 17:57", downtime_minutes=5), start="2026-03-08 12:00", end="2026-03-08 23:00")
-    assert [(at(m), m["room"]) for m in transcript] == [("2026-03-08 18:02", XJXX), ("2026-03-08 18:02", YC1Z)]
+    assert [(local_time(m), m["room"]) for m in transcript] == [("2026-03-08 18:02", XJXX), ("2026-03-08 18:02", YC1Z)]
     with caplog.at_level(logging.WARNING):
         transcript = run(tmp_path, restart("2026-03-08 17:50", downtime_minutes=20), start="2026-03-08 12:00", end="2026-03-08 23:00", db="long.db")
     assert transcript == []

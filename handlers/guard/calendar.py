@@ -1,4 +1,4 @@
-"""Which dates are school days (SPEC.md "School days").
+"""Which dates are school days (SPEC.md "School days"), and why a date is not one.
 
 A date is a school day when it lies in one of the school's terms, the state calendar
 makes it a working day (weekends off, public holidays off, 调休 make-up weekend days
@@ -12,9 +12,9 @@ naming the year, so they can add `closed`/`open` dates or upgrade the package.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from enum import Enum
 from functools import lru_cache
-from typing import Iterator
 
 import chinese_calendar
 
@@ -78,13 +78,31 @@ def is_school_day(school: School, day: date) -> bool:
     return is_state_workday(day)
 
 
-def school_days(school: School, first: date, last: date) -> Iterator[date]:
-    """School days from `first` to `last`, both included."""
-    day = first
-    while day <= last:
-        if is_school_day(school, day):
-            yield day
-        day += timedelta(days=1)
+class DayOff(Enum):
+    """Why a date is not a school day (see `day_off`)."""
+
+    HOLIDAY = "holiday"  # a public holiday: `holiday_name` names it
+    OUT_OF_TERM = "out_of_term"
+    CLOSED = "closed"  # the school's own `closed` date
+    WEEKEND = "weekend"  # not a working day by the state calendar, and no holiday
+
+
+def day_off(school: School, day: date) -> DayOff | None:
+    """Why `day` has no school (None on a school day): the one reason staff are told,
+    wherever it is told (the 代班 refusal, the duty table).
+
+    When several apply, the first of: a public holiday (the reason everybody knows,
+    also when the date is outside the term or the school lists it in `closed`), outside
+    the terms, the school's `closed` date, an ordinary weekend."""
+    if is_school_day(school, day):
+        return None
+    if holiday_name(day):
+        return DayOff.HOLIDAY
+    if not in_term(school, day):
+        return DayOff.OUT_OF_TERM
+    if day in school.closed:
+        return DayOff.CLOSED
+    return DayOff.WEEKEND
 
 
 def years_without_calendar(school: School) -> list[int]:

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from handlers.guard_checkin import is_checkin
+from handlers.guard.room import Ask
 from storage.guard_posts import attendance_for_month, attendance_summary
-from tests.guard_support import YC1Z, at, database, in_room, run, say, to_contact
+from tests.guard.support import YC1Z, local_time, database, in_room, message, room, run, say, to_contact
 
 MONDAY = "2026-03-02"
 
@@ -18,18 +18,19 @@ MONDAY = "2026-03-02"
     ["到岗", "已到岗", "到了", "到岗了", "到岗！", "已到岗。", "到了～", "到岗👍", "到岗[强]", " 到岗 ", "@平安助手 到岗", "已到岗✅", "到岗!!", "到岗 🙏🏻"],
 )
 def test_check_in_words(text):
-    assert is_checkin(text)
+    assert room().match(message(text)).ask is Ask.CHECK_IN
 
 
 @pytest.mark.parametrize("text", ["到了？", "到了吗", "快到了", "我还没到岗", "到岗时间是几点", "代班 明天 晚间护学岗 王老师", "", "岗"])
 def test_not_check_in_words(text):
-    assert not is_checkin(text)
+    found = room().match(message(text))
+    assert found is not None and found.ask is not Ask.CHECK_IN
 
 
 def checkin_only(transcript: list[dict]) -> list[tuple[str, str]]:
     """(time, text) of the room's replies, without the scheduled messages."""
     scheduled = ("【护学岗提醒】", "【护学岗值班表】")
-    return [(at(m), m["text"]) for m in in_room(transcript, YC1Z) if not m["text"].startswith(scheduled) and "请尽快到岗" not in m["text"]]
+    return [(local_time(m), m["text"]) for m in in_room(transcript, YC1Z) if not m["text"].startswith(scheduled) and "请尽快到岗" not in m["text"]]
 
 
 def test_on_time_late_twice_and_helper(tmp_path):
@@ -56,7 +57,7 @@ def test_on_time_late_twice_and_helper(tmp_path):
     # 刘师傅 (late, 21:45) was chased once at 21:40; by 21:50 everyone on duty had
     # checked in, so the officer hears nothing.
     chases = [m for m in in_room(transcript, YC1Z) if "请尽快到岗" in m["text"]]
-    assert [(at(m), m["mentions"]) for m in chases] == [(f"{MONDAY} 21:40", ["刘师傅"])]
+    assert [(local_time(m), m["mentions"]) for m in chases] == [(f"{MONDAY} 21:40", ["刘师傅"])]
     assert to_contact(transcript, "李警官") == []
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.guard_support import GUARD_CONFIG, XJXX, YC1Z, at, in_room, run, say, to_contact
+from tests.guard.support import GUARD_CONFIG, XJXX, YC1Z, local_time, in_room, run, say, to_contact
 
 MONDAY = "2026-03-02"
 
@@ -21,10 +21,10 @@ def test_chase_then_officer_notice_name_only_who_is_missing(tmp_path):
         end=f"{MONDAY} 23:00",
     )
     [chase] = chases(transcript)
-    assert at(chase) == f"{MONDAY} 21:40" and chase["mentions"] == ["刘师傅"]
+    assert local_time(chase) == f"{MONDAY} 21:40" and chase["mentions"] == ["刘师傅"]
     assert chase["text"] == "晚间护学岗已于21:30开始，还没有收到以上人员的“到岗”，请尽快到岗并回复。"
     [notice] = to_contact(transcript, "李警官")
-    assert at(notice) == f"{MONDAY} 21:50"
+    assert local_time(notice) == f"{MONDAY} 21:50"
     assert notice["text"] == "【护学岗未到岗】宜春一中 3月2日（周一）晚间护学岗 21:30–22:10\n到21:50仍未回复到岗：刘师傅\n已到岗：张老师"
     # Nothing after the officer notice: the end of the shift is silent.
     assert transcript[-1] == notice
@@ -56,12 +56,12 @@ def test_everyone_on_time_means_no_chase_at_all(tmp_path):
 
 def test_morning_shift_chase_timings_and_its_own_officer(tmp_path):
     transcript = run(tmp_path, start=f"{MONDAY} 06:00", end=f"{MONDAY} 08:00")
-    assert [(at(m), m["mentions"]) for m in in_room(transcript, XJXX)] == [
+    assert [(local_time(m), m["mentions"]) for m in in_room(transcript, XJXX)] == [
         (f"{MONDAY} 06:50", ["孙老师"]),  # reminder, 20 minutes before 07:10
         (f"{MONDAY} 07:15", ["孙老师"]),  # chase, grace 5
     ]
     [notice] = to_contact(transcript, "陈警官")
-    assert at(notice) == f"{MONDAY} 07:20" and "孙老师" in notice["text"] and "秀江小学" in notice["text"]
+    assert local_time(notice) == f"{MONDAY} 07:20" and "孙老师" in notice["text"] and "秀江小学" in notice["text"]
 
 
 def with_grace(tmp_path: Path, minutes: int) -> Path:
@@ -75,7 +75,7 @@ def with_grace(tmp_path: Path, minutes: int) -> Path:
 def test_nobody_is_chased_after_the_end_of_the_shift(tmp_path):
     # Grace 25: the chase (21:55) is inside the shift, the officer notice (22:20) is not.
     transcript = run(tmp_path, start=f"{MONDAY} 21:00", end=f"{MONDAY} 23:59", config=with_grace(tmp_path, 25))
-    assert [at(m) for m in chases(transcript)] == [f"{MONDAY} 21:55"]
+    assert [local_time(m) for m in chases(transcript)] == [f"{MONDAY} 21:55"]
     assert to_contact(transcript, "李警官") == []
     # Grace 40 ends exactly with the shift: no chase, no notice.
     transcript = run(tmp_path, start=f"{MONDAY} 21:00", end=f"{MONDAY} 23:59", config=with_grace(tmp_path, 40), db="grace40.db")
@@ -84,7 +84,7 @@ def test_nobody_is_chased_after_the_end_of_the_shift(tmp_path):
 
 
 def test_the_on_time_limit_follows_the_grace(tmp_path):
-    from tests.guard_support import database
+    from tests.guard.support import database
 
     run(tmp_path, say(f"{MONDAY} 21:50", "张老师", "到岗"), start=f"{MONDAY} 21:00", end=f"{MONDAY} 23:59", config=with_grace(tmp_path, 25))
     status = {r["person"]: r["status"] for r in database(tmp_path).query("select * from guard_attendance where school = 'yc1z'")}
