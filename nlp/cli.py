@@ -1,6 +1,6 @@
 """`pingan classify` and `pingan eval`: the detector from the command line.
 
-Both commands are plain click commands; bot/cli.py registers them in the
+Both commands are plain click commands; bot/run/cli.py registers them in the
 `pingan` group. A broken lexicon or input file prints one line on stderr and
 exits with status 2 — never a traceback.
 """

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.run.cli import main
 from tests.support.processes import cli_env, run_cli
 from tests.e2e.bot_process import ROOM, BotProcess, GuardShift, gateway_fixture, write_config
 from tests.e2e.gateway import PuppetGateway, free_port

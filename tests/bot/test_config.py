@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.run.cli import main
 from tests.support import CONFIGS
 
 BASE = (CONFIGS / "pingan.toml").read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.run.cli import main
 from bot.ledger.rows import HEADERS
 from tests.support import CONFIGS
 from tests.support import GROUP1, GROUP2, XIAPU, report, say  # noqa: F401

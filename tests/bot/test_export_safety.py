@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.run.cli import main
 from tests.support.processes import bot_config, run_cli
 from bot.masking import mask_pii
 from storage import cases as case_store

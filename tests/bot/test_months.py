@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cli_errors import EXIT_BAD_INPUT
+from bot.run.cli_errors import EXIT_BAD_INPUT
 from bot.months import parse_month
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.run.cli import main
 from tests.support import CONFIGS, SCENARIOS
 
 CST = timezone(timedelta(hours=8))

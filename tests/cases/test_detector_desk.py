@@ -142,7 +142,7 @@ def test_pingan_train_learns_from_the_desk(run_full, tmp_path) -> None:
     """补录 and 误报 texts from a bot database join the training data."""
     from click.testing import CliRunner
 
-    from bot.cli import main
+    from bot.run.cli import main
     from nlp.model import TextModel
 
     db = tmp_path / "desk.db"

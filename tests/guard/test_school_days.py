@@ -9,7 +9,7 @@ import chinese_calendar
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.run.cli import main
 from bot.config import load_config
 from handlers.guard.calendar import DayOff, calendar_warnings, day_off, has_state_calendar, holiday_name, is_makeup_workday, is_school_day
 from tests.guard.support import GUARD_CONFIG

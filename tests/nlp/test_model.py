@@ -9,7 +9,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.run.cli import main
 from nlp.corpus import CorpusError, held_out, load_corpus, read_batch, training_rows
 from nlp.model import DEFAULT_MODEL_PATH, ModelError, TextModel
 

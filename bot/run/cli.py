@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli_errors import fail
+from bot.run.cli_errors import fail
 from bot.config import Config, ConfigError, load_config
 from bot.run.scenario import ScenarioError, load_scenario
 from storage.db import DatabaseProblem
@@ -106,12 +106,12 @@ def run(config_path: Path, login_timeout: float, new_database: bool) -> None:
 @main.command()
 def demo() -> None:
     """用内置模拟器和示例配置演示一遍：居民报告 → 立案 → 通知民警。"""
-    from bot.demo.transcript import render
+    from bot.run.demo.transcript import render
     from bot.run.simulation import simulate as run
 
     # The demo shows the chat; operators' warnings (calendar data, missed jobs) are noise here.
     logging.getLogger().setLevel(logging.ERROR)
-    with resources.as_file(resources.files("bot.demo") / "scenario.toml") as scenario_path:
+    with resources.as_file(resources.files("bot.run.demo") / "scenario.toml") as scenario_path:
         scenario = load_scenario(scenario_path)
         config = _load_config_or_exit(scenario.config_path)
         detector = _load_detector(config.bot.lexicon)
@@ -121,8 +121,8 @@ def demo() -> None:
 
 def _register_optional_commands() -> None:
     """Commands whose modules are built by other features register themselves here."""
-    from bot.backup_cli import backup_command
-    from bot.export_cli import export_command, feedback_command
+    from bot.run.backup_cli import backup_command
+    from bot.run.export_cli import export_command, feedback_command
 
     main.add_command(backup_command, "backup")
     main.add_command(export_command, "export")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli_errors import fail, os_error_words
+from bot.run.cli_errors import fail, os_error_words
 from bot.config import ConfigError, load_config
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli_errors import fail, os_error_words
+from bot.run.cli_errors import fail, os_error_words
 from bot.config import Config, ConfigError, load_config
 from bot.months import parse_month
 
