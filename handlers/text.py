@@ -26,7 +26,7 @@ def normalize_command(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip(" 。.!！?？,，")
 
 
-def local_minute(moment: datetime) -> str:
+def minute_text(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 

@@ -47,10 +47,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from nlp.detection import CATEGORIES, SEVERITIES
+from nlp.detection import CATEGORIES, SEVERITIES, SEVERITY_RANK
 from nlp.lexicon_rules import (
     NUMBERS,
-    SEVERITY_RANK,
     SUPPRESSION_KINDS,
     Combo,
     Lexicon,

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 NUMBERS = ("110", "119", "120")
-SEVERITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 
 
 class LexiconError(ValueError):

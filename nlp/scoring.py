@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from nlp.detection import Detection
-from nlp.lexicon import SEVERITY_RANK, Lexicon
+from nlp.detection import SEVERITY_RANK
+from nlp.lexicon import Lexicon
 from nlp.prescan import Markers
 
 

@@ -23,7 +23,7 @@ from handlers.cases import wording as ct
 from handlers.cases.backfill import open_backfill
 from handlers.cases.notices import ack_message, reply_to
 from handlers.cases.parsing import Command
-from storage import cases as cs
+from storage import cases as case_store
 from storage import followups as fs
 from storage.cases import Case
 from storage.stats import monthly_figures
@@ -63,7 +63,7 @@ def _act(ctx: Context, case_id: int, action: str, allowed: tuple[str, ...], appl
     """Check and apply in one transaction; a refusal is the only reply."""
 
     def txn(db: sqlite_utils.Database) -> Outcome:
-        case = cs.get_case(db, case_id)
+        case = case_store.get_case(db, case_id)
         if case is None:
             return ctx.answer(ct.not_found(case_id))
         refusal = _denied(ctx, case) or (ct.wrong_state(case, action) if case.status not in allowed else None)
@@ -78,7 +78,7 @@ def _read_case(ctx: Context, case_id: int, answer: Callable[[sqlite_utils.Databa
     """A query about one case the officer may see."""
 
     def txn(db: sqlite_utils.Database) -> Outcome:
-        case = cs.get_case(db, case_id)
+        case = case_store.get_case(db, case_id)
         if case is None:
             return ctx.answer(ct.not_found(case_id))
         return ctx.answer(_denied(ctx, case) or answer(db, case))
@@ -108,7 +108,7 @@ def todo(ctx: Context, cmd: Command) -> Work:
     offset = (cmd.page - 1) * PAGE_SIZE
 
     def txn(db: sqlite_utils.Database) -> Outcome:
-        found, total = cs.list_cases(db, cs.UNFINISHED_STATUSES, stations=stations, officer=mine, limit=PAGE_SIZE, offset=offset)
+        found, total = case_store.list_cases(db, case_store.UNFINISHED_STATUSES, stations=stations, officer=mine, limit=PAGE_SIZE, offset=offset)
         return ctx.answer(ct.todo_text(title, found, total, cmd.page, PAGE_SIZE, config.bot.tz, show_officer=mine is None))
 
     return Work.query(txn)
@@ -119,7 +119,7 @@ def detail(ctx: Context, cmd: Command) -> Work:
     tz = ctx.services.config.bot.tz
 
     def answer(db: sqlite_utils.Database, case: Case) -> str:
-        pages = ct.detail_pages(case, cs.case_messages(db, case.id), cs.case_events(db, case.id), fs.for_case(db, case.id), tz)
+        pages = ct.detail_pages(case, case_store.case_messages(db, case.id), case_store.case_events(db, case.id), fs.for_case(db, case.id), tz)
         return ct.detail_text(case, pages, cmd.page)
 
     return _read_case(ctx, cmd.case_id, answer)
@@ -135,35 +135,35 @@ def claim(ctx: Context, cmd: Command) -> Work:
     officer, at, config = ctx.officer, ctx.msg.at, ctx.services.config
 
     def apply(db: sqlite_utils.Database, case: Case) -> Outcome:
-        if case.status == cs.IN_PROGRESS:
+        if case.status == case_store.IN_PROGRESS:
             if case.officer == officer.name:
-                return ctx.answer(f"您已认领{case.label}。{ct.NEXT_STEP[cs.IN_PROGRESS].format(id=case.id)}")
+                return ctx.answer(f"您已认领{case.label}。{ct.NEXT_STEP[case_store.IN_PROGRESS].format(id=case.id)}")
             return ctx.answer(f"{case.label}已由{case.officer}认领，正在处理中。如需接手，请所长发送“转办 {case.id} 姓名”。")
-        if case.status != cs.PENDING:
+        if case.status != case_store.PENDING:
             return ctx.answer(ct.wrong_state(case, "认领"))
-        escalated = cs.has_event(db, case.id, "escalated")
-        case = cs.claim(db, case.id, officer.name, at)
+        escalated = case_store.has_event(db, case.id, "escalated")
+        case = case_store.claim(db, case.id, officer.name, at)
         station = config.station(case.station)
         others: list[Outgoing] = []
         if escalated and ctx.msg.room != station.officers_room:
             # The room was told nobody had claimed it; close that loop.
             others.append(Outgoing(text=f"{case.label}已由{officer.name}认领。", room=station.officers_room))
         others += _tell_reporter(ctx, case, f"您反映的{case.label}已由社区民警{officer.name}受理。")
-        done = ctx.answer(f"已认领{case.label}（{ct.kind(case)}，{case.community}）。{ct.NEXT_STEP[cs.IN_PROGRESS].format(id=case.id)}", *others)
+        done = ctx.answer(f"已认领{case.label}（{ct.category_severity(case)}，{case.community}）。{ct.NEXT_STEP[case_store.IN_PROGRESS].format(id=case.id)}", *others)
         done.cancel += escalation.stop(case.id)
         return done
 
-    return _act(ctx, cmd.case_id, "认领", cs.ALLOWED_FROM["claim"] + (cs.IN_PROGRESS,), apply)
+    return _act(ctx, cmd.case_id, "认领", case_store.ALLOWED_FROM["claim"] + (case_store.IN_PROGRESS,), apply)
 
 
 def resolve(ctx: Context, cmd: Command) -> Work:
     assert cmd.case_id is not None and cmd.outcome is not None
     config, officer = ctx.services.config, ctx.officer
     at, outcome, note = ctx.msg.at, cmd.outcome, cmd.note
-    due = followups.due_times(config, at) if outcome == cs.MEDIATED else []
+    due = followups.due_times(config, at) if outcome == case_store.MEDIATED else []
 
     def apply(db: sqlite_utils.Database, case: Case) -> Outcome:
-        case = cs.resolve(db, case.id, outcome, note, officer.name, at)
+        case = case_store.resolve(db, case.id, outcome, note, officer.name, at)
         planned = fs.plan(db, case.id, due) if due else []
         done = f"{case.label}已办结：{outcome}" + (f"（{note}）" if note else "") + "。"
         if planned:
@@ -173,7 +173,7 @@ def resolve(ctx: Context, cmd: Command) -> Work:
         answer.schedule += followups.plan(config, planned)
         return answer
 
-    return _act(ctx, cmd.case_id, "办结", cs.ALLOWED_FROM["resolve"], apply)
+    return _act(ctx, cmd.case_id, "办结", case_store.ALLOWED_FROM["resolve"], apply)
 
 
 def false_positive(ctx: Context, cmd: Command) -> Work:
@@ -181,14 +181,14 @@ def false_positive(ctx: Context, cmd: Command) -> Work:
     officer, at = ctx.officer, ctx.msg.at
 
     def apply(db: sqlite_utils.Database, case: Case) -> Outcome:
-        case = cs.mark_false_positive(db, case, officer.name, at)
+        case = case_store.mark_false_positive(db, case, officer.name, at)
         words = f"已记录误报词：{'、'.join(case.keywords)}，用于改进识别。" if case.keywords else ""
         reporter = _tell_reporter(ctx, case, f"您反映的{case.label}经民警核实，无需进一步处理。如仍需帮助，请发送“举报＋情况”。")
         done = ctx.answer(f"{case.label}已标记为误报并关闭。{words}", *reporter)
         done.cancel += escalation.stop(case.id)
         return done
 
-    return _act(ctx, cmd.case_id, "标记误报", cs.ALLOWED_FROM["false_positive"], apply)
+    return _act(ctx, cmd.case_id, "标记误报", case_store.ALLOWED_FROM["false_positive"], apply)
 
 
 def verify(ctx: Context, cmd: Command) -> Work:
@@ -198,13 +198,13 @@ def verify(ctx: Context, cmd: Command) -> Work:
     config, officer, at = ctx.services.config, ctx.officer, ctx.msg.at
 
     def apply(db: sqlite_utils.Database, case: Case) -> Outcome:
-        case = cs.verify(db, case.id, officer.name, at)
+        case = case_store.verify(db, case.id, officer.name, at)
         ack = [ack_message(case, case.reporter, config.bot.name)] if config.bot.ack_in_group else []
         done = ctx.answer(f"已核实{case.label}，转为待认领，已在群内回复报告人。请回复“认领 {case.id}”认领。", *ack)
         done += escalation.replan(config, case)
         return done
 
-    return _act(ctx, cmd.case_id, "核实", cs.ALLOWED_FROM["verify"], apply)
+    return _act(ctx, cmd.case_id, "核实", case_store.ALLOWED_FROM["verify"], apply)
 
 
 def backfill(ctx: Context, cmd: Command) -> Work:
@@ -232,24 +232,24 @@ def transfer(ctx: Context, cmd: Command) -> Work:
             return ctx.answer(f"{target.name}不属于{config.station(case.station).name}，只能转给本所民警。")
         if target.name == case.officer:
             return ctx.answer(f"{case.label}已由{target.name}负责，无需转办。")
-        first_text = cs.case_messages(db, case.id)[0]["text"]
+        first_text = case_store.case_messages(db, case.id)[0]["text"]
         previous = case.officer
-        case = cs.transfer(db, case, target.name, officer.name, at)
+        case = case_store.transfer(db, case, target.name, officer.name, at)
         next_step = {
-            cs.PENDING: f"请回复“认领 {case.id}”认领。",
-            cs.IN_PROGRESS: f"请跟进处理，{ct.NEXT_STEP[cs.IN_PROGRESS].format(id=case.id)}",
-            cs.AWAITING_FOLLOWUP: "请按时回访。",
+            case_store.PENDING: f"请回复“认领 {case.id}”认领。",
+            case_store.IN_PROGRESS: f"请跟进处理，{ct.NEXT_STEP[case_store.IN_PROGRESS].format(id=case.id)}",
+            case_store.AWAITING_FOLLOWUP: "请按时回访。",
         }[case.status]
         handover = f"【转办】{officer.name}将{case.label}转给您：\n{ct.summary(case, first_text, config.bot.tz)}\n{next_step}"
         others = [Outgoing(text=handover, contact=target.name, urgent=case.severity == "urgent")]
         if previous not in (officer.name, target.name):
             others.append(Outgoing(text=f"您负责的{case.label}已由{officer.name}转给{target.name}。", contact=previous))
         done = ctx.answer(f"已将{case.label}转给{target.name}，已私信通知。", *others)
-        if case.status == cs.PENDING:
+        if case.status == case_store.PENDING:
             done += escalation.replan(config, case)  # a fresh clock for the new officer
         return done
 
-    return _act(ctx, cmd.case_id, "转办", cs.ALLOWED_FROM["transfer"], apply)
+    return _act(ctx, cmd.case_id, "转办", case_store.ALLOWED_FROM["transfer"], apply)
 
 
 def followup(ctx: Context, cmd: Command) -> Work:
@@ -262,10 +262,10 @@ def followup(ctx: Context, cmd: Command) -> Work:
         if visit is not None:
             fs.record(db, visit.id, "无反弹", note, officer.name, at)
         seq = visit.seq if visit else fs.done_count(db, case.id) + 1
-        cs.add_event(db, case.id, at, "followup", officer.name, f"第{seq}次 无反弹{detail}")
+        case_store.add_event(db, case.id, at, "followup", officer.name, f"第{seq}次 无反弹{detail}")
         following = fs.next_pending(db, case.id)
         if following is None:
-            case = cs.archive(db, case.id, at)
+            case = case_store.archive(db, case.id, at)
         text = f"已记录{case.label}第{seq}次回访：无反弹。"
         text += "回访完毕，案件已归档。" if following is None else f"下次回访提醒：{ct.local(following.due_at, tz)}。"
         done = ctx.answer(text)
@@ -279,15 +279,15 @@ def followup(ctx: Context, cmd: Command) -> Work:
         else:
             fs.record_extra(db, case.id, "反弹", note, officer.name, at)
         cancelled = fs.cancel_pending(db, case.id)
-        cs.add_event(db, case.id, at, "followup", officer.name, f"反弹{detail}")
-        case = cs.reopen(db, case.id, officer.name, at, note)
+        case_store.add_event(db, case.id, at, "followup", officer.name, f"反弹{detail}")
+        case = case_store.reopen(db, case.id, officer.name, at, note)
         done = ctx.answer(f"已记录{case.label}回访：反弹。案件已重新打开（处理中），处理后请再次发送“办结 {case.id} …”。")
         done.cancel += followups.stop(([visit.id] if visit else []) + cancelled)
         return done
 
     if cmd.outcome == "无反弹":
-        return _act(ctx, cmd.case_id, "记录回访", cs.ALLOWED_FROM["followup"], no_rebound)
-    return _act(ctx, cmd.case_id, "记录反弹", cs.ALLOWED_FROM["rebound"], rebound)
+        return _act(ctx, cmd.case_id, "记录回访", case_store.ALLOWED_FROM["followup"], no_rebound)
+    return _act(ctx, cmd.case_id, "记录反弹", case_store.ALLOWED_FROM["rebound"], rebound)
 
 
 def stats(ctx: Context, cmd: Command) -> Work:

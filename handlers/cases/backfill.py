@@ -20,7 +20,7 @@ from bot.events import Outgoing
 from bot.feature import Outcome, Services, Work
 from handlers.cases import escalation
 from handlers.cases import wording as ct
-from storage import cases as cs
+from storage import cases as case_store
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +57,16 @@ def open_backfill(
     keywords = detection.keywords if detection.flagged and not detection.suspected else ()
 
     def txn(db: sqlite_utils.Database) -> Outcome:
-        case = cs.open_case(
+        case = case_store.open_case(
             db, at=at, room=group.room, community=group.community, station=group.station, officer=group.officer,
             category=category, severity=severity, reporter=reporter, text=text, keywords=keywords,
             rules=("backfill",), explicit=True,
         )
-        cs.add_event(db, case.id, at, "backfilled", officer.name, "机器人漏报，民警补录")
-        cs.add_event(db, case.id, at, "notified", group.officer, "补录")
-        cs.record_feedback(db, "missed", case, text, at, officer.name)
+        case_store.add_event(db, case.id, at, "backfilled", officer.name, "机器人漏报，民警补录")
+        case_store.add_event(db, case.id, at, "notified", group.officer, "补录")
+        case_store.record_feedback(db, "missed", case, text, at, officer.name)
         log.info("%s 补录案件 %s", officer.name, case.label)
-        where = f"{ct.kind(case)}，{case.community}"
+        where = f"{ct.category_severity(case)}，{case.community}"
         kept = "此条已记为漏报样本，用于改进识别。"
         if group.officer != officer.name:
             notice = f"【补录警情】{case.label} {where}\n{officer.name}补录：{ct.clip(text, 500)}\n回复“认领 {case.id}”认领。"

@@ -20,8 +20,8 @@ from bot.config import Config
 from bot.events import Outgoing
 from bot.feature import Cancel, Job, JobFunc, Outcome, Work
 from handlers.cases.notices import leader_and_room, record_system_event
-from handlers.cases.wording import duration, kind
-from storage import cases as cs
+from handlers.cases.wording import duration, category_severity
+from storage import cases as case_store
 from storage import outbox as outbox_store
 from storage.cases import Case
 
@@ -50,7 +50,7 @@ def plan(config: Config, case: Case, skip: AbstractSet[str] = frozenset()) -> li
     """The steps still to come for an unclaimed case; steps whose message key is in
     `skip` were sent before a restart."""
     minutes = config.escalation.minutes(case.severity)
-    if case.status != cs.PENDING or minutes is None:
+    if case.status != case_store.PENDING or minutes is None:
         return []
     jobs = []
     for name, step, after in ((REMIND, "remind", minutes[0]), (LEADER, "leader", minutes[1])):
@@ -62,15 +62,15 @@ def plan(config: Config, case: Case, skip: AbstractSet[str] = frozenset()) -> li
 
 def rebuild(config: Config, db: sqlite_utils.Database) -> list[Job]:
     """At start: the steps of every unclaimed case, minus those already sent."""
-    cases = cs.pending_cases(db)
+    cases = case_store.pending_cases(db)
     done = outbox_store.queued_keys(db, [step_key(c, step) for c in cases for step in ("remind", "leader")])
     return [job for case in cases for job in plan(config, case, skip=done)]
 
 
 def _current(db: sqlite_utils.Database, job: Job) -> Case | None:
     """The case if this step still applies: unclaimed and in the same round."""
-    case = cs.get_case(db, job.data["case"])
-    if case is None or case.status != cs.PENDING or case.escalation_round != job.data["round"]:
+    case = case_store.get_case(db, job.data["case"])
+    if case is None or case.status != case_store.PENDING or case.escalation_round != job.data["round"]:
         return None
     return case
 
@@ -93,7 +93,7 @@ class Escalation:
             key = step_key(case, "remind")
             if outbox_store.is_queued(db, key):
                 return Outcome()  # sent before a restart
-            text = f"【催办】{case.label} {kind(case)}（{case.community}）已超过{duration(job.data['minutes'])}无人认领，请尽快回复“认领 {case.id}”。"
+            text = f"【催办】{case.label} {category_severity(case)}（{case.community}）已超过{duration(job.data['minutes'])}无人认领，请尽快回复“认领 {case.id}”。"
             self._record(db, case, "reminded", f"提醒{case.officer}")
             return Outcome(sends=[Outgoing(text=text, contact=case.officer, urgent=case.severity == "urgent", key=key)])
 
@@ -108,11 +108,11 @@ class Escalation:
             urgent = case.severity == "urgent"
             waited = duration(job.data["minutes"])
             private = (
-                f"【超时未认领】{case.label} {kind(case)}，{case.community}（{case.room}），"
+                f"【超时未认领】{case.label} {category_severity(case)}，{case.community}（{case.room}），"
                 f"责任民警{case.officer}，已超过{waited}无人认领。"
                 f"发送“详情 {case.id}”查看，“转办 {case.id} 姓名”改派。"
             )
-            room = f"【超时未认领】{case.label} {kind(case)}（{case.community}）已超过{waited}无人认领，请责任民警{case.officer}尽快认领。"
+            room = f"【超时未认领】{case.label} {category_severity(case)}（{case.community}）已超过{waited}无人认领，请责任民警{case.officer}尽快认领。"
             key = step_key(case, "leader")
             if not outbox_store.is_queued(db, key):
                 self._record(db, case, "escalated", f"上报{station.leader}及{station.officers_room}")

@@ -20,7 +20,7 @@ from bot.events import Outgoing
 from bot.feature import Cancel, Job, JobFunc, Outcome, Work
 from handlers.cases.notices import leader_and_room, record_system_event
 from handlers.cases.wording import category_name, local
-from storage import cases as cs
+from storage import cases as case_store
 from storage import followups as fs
 from storage import outbox as outbox_store
 from storage.cases import Case
@@ -65,8 +65,8 @@ def rebuild(config: Config, db: sqlite_utils.Database) -> list[Job]:
 def _current(db: sqlite_utils.Database, job: Job) -> tuple[FollowUp, Case] | None:
     """The visit and its case, if the visit is still due."""
     followup = fs.get(db, job.data["followup"])
-    case = cs.get_case(db, followup.case_id) if followup is not None else None
-    if followup is None or case is None or followup.status != fs.PENDING or case.status != cs.AWAITING_FOLLOWUP:
+    case = case_store.get_case(db, followup.case_id) if followup is not None else None
+    if followup is None or case is None or followup.status != fs.PENDING or case.status != case_store.AWAITING_FOLLOWUP:
         return None
     return followup, case
 

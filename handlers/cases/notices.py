@@ -12,9 +12,9 @@ import sqlite_utils
 from bot.config import Station
 from bot.events import Incoming, Outgoing
 from handlers.cases.wording import SYSTEM
-from handlers.text import clip, local_minute
+from handlers.text import clip, minute_text
 from nlp.detection import CATEGORIES, SEVERITIES
-from storage import cases as cs
+from storage import cases as case_store
 from storage.cases import SUSPECTED_RULE, Case
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def officer_notice(case: Case, reporter: str, at: datetime, text: str, *, upgrad
         f"{title}{case.label} {CATEGORIES.get(case.category, case.category)} · {SEVERITIES.get(case.severity, case.severity)}",
         f"社区：{case.community}（{case.room}）",
         f"报告人：{reporter}",
-        f"时间：{local_minute(at)}",
+        f"时间：{minute_text(at)}",
         f"原文：{clip(text, NOTICE_TEXT_LIMIT)}",
     ]
     if suspected:
@@ -95,5 +95,5 @@ def leader_and_room(station: Station, case: Case, private: str, room: str, keys:
 
 def record_system_event(db: sqlite_utils.Database, case: Case, at: datetime, what: str, detail: str) -> None:
     """An event the bot itself did to a case (a reminder, a report to the leader)."""
-    cs.add_event(db, case.id, at, what, SYSTEM, detail)
+    case_store.add_event(db, case.id, at, what, SYSTEM, detail)
     log.info("案件 %s：%s", case.label, detail)

@@ -15,7 +15,7 @@ from bot.feature import Outcome, Services, Work
 from handlers.cases.commands import command_word, parse
 from handlers.cases.parsing import CommandError, clean
 from handlers.cases.wording import reporter_progress
-from storage import cases as cs
+from storage import cases as case_store
 
 # Without an @-mention only the exact form counts: "进度 12" is a query, "进度慢" is chat.
 _BARE_QUERY = re.compile(r"^进度\s*#?\s*\d+$")
@@ -42,10 +42,10 @@ def answer_progress(services: Services, msg: Incoming) -> Work:
     assert case_id is not None
 
     def answer(db: sqlite_utils.Database) -> Outcome:
-        case = cs.get_case(db, case_id)
+        case = case_store.get_case(db, case_id)
         if case is None or case.room != room:
             return reply(f"本群没有#{case_id}，请核对编号。")
-        senders = {m["sender"] for m in cs.case_messages(db, case_id)}
+        senders = {m["sender"] for m in case_store.case_messages(db, case_id)}
         if msg.sender not in senders | {case.reporter} and services.config.officer(msg.sender) is None:
             return reply(f"{case.label}的进度只告知报告人本人。")
         return reply(reporter_progress(case))

@@ -11,7 +11,7 @@ from datetime import datetime, tzinfo
 
 from handlers.text import clip
 from nlp.detection import CATEGORIES, SEVERITIES
-from storage import cases as cs
+from storage import cases as case_store
 from storage.cases import Case
 from storage.followups import FollowUp
 from storage.stats import MonthlyFigures, percent
@@ -43,31 +43,31 @@ FOLLOWUP_STATUS = {"pending": "待回访", "done": "已回访", "cancelled": "�
 
 # What an officer can do next from each state: the second half of every refusal.
 NEXT_STEP = {
-    cs.UNVERIFIED: "请先核实：属实发送“核实 {id}”，不属实发送“误报 {id}”。",
-    cs.PENDING: "请先发送“认领 {id}”。",
-    cs.IN_PROGRESS: "办结请发送“办结 {id} 调解成功／调解不成／已处置”。",
-    cs.AWAITING_FOLLOWUP: "回访后请发送“回访 {id} 无反弹”或“回访 {id} 反弹”。",
-    cs.ARCHIVED: "已归档；如纠纷反弹，请发送“回访 {id} 反弹”。",
-    cs.CLOSED: "案件已结束，可发送“详情 {id}”查看。",
-    cs.FALSE_POSITIVE: "案件已结束，可发送“详情 {id}”查看。",
+    case_store.UNVERIFIED: "请先核实：属实发送“核实 {id}”，不属实发送“误报 {id}”。",
+    case_store.PENDING: "请先发送“认领 {id}”。",
+    case_store.IN_PROGRESS: "办结请发送“办结 {id} 调解成功／调解不成／已处置”。",
+    case_store.AWAITING_FOLLOWUP: "回访后请发送“回访 {id} 无反弹”或“回访 {id} 反弹”。",
+    case_store.ARCHIVED: "已归档；如纠纷反弹，请发送“回访 {id} 反弹”。",
+    case_store.CLOSED: "案件已结束，可发送“详情 {id}”查看。",
+    case_store.FALSE_POSITIVE: "案件已结束，可发送“详情 {id}”查看。",
 }
 
 # What a reporter may know: the state, never the details.
 REPORTER_STATUS = {
-    cs.UNVERIFIED: "已转告社区民警，等待民警核实",
-    cs.PENDING: "已转告社区民警，等待民警受理",
-    cs.IN_PROGRESS: "民警已受理，正在处理",
-    cs.AWAITING_FOLLOWUP: "已调解处理，民警会进行回访",
-    cs.ARCHIVED: "已办结",
-    cs.CLOSED: "已办结",
-    cs.FALSE_POSITIVE: "经民警核实，无需进一步处理",
+    case_store.UNVERIFIED: "已转告社区民警，等待民警核实",
+    case_store.PENDING: "已转告社区民警，等待民警受理",
+    case_store.IN_PROGRESS: "民警已受理，正在处理",
+    case_store.AWAITING_FOLLOWUP: "已调解处理，民警会进行回访",
+    case_store.ARCHIVED: "已办结",
+    case_store.CLOSED: "已办结",
+    case_store.FALSE_POSITIVE: "经民警核实，无需进一步处理",
 }
 
 def local(moment: datetime, tz: tzinfo, with_year: bool = False) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M" if with_year else "%m-%d %H:%M")
 
 
-def kind(case: Case) -> str:
+def category_severity(case: Case) -> str:
     """矛盾纠纷·高: category and severity in officers' words."""
     return f"{CATEGORIES.get(case.category, case.category)}·{SEVERITIES.get(case.severity, case.severity)}"
 
@@ -93,7 +93,7 @@ def not_found(case_id: int) -> str:
 
 def case_line(case: Case, tz: tzinfo, show_officer: bool) -> str:
     who = f" {case.officer}" if show_officer else ""
-    return f"{case.label} {case.status} {kind(case)} {case.community}{who} {local(case.opened_at, tz)}"
+    return f"{case.label} {case.status} {category_severity(case)} {case.community}{who} {local(case.opened_at, tz)}"
 
 
 def todo_text(title: str, cases: list[Case], total: int, page: int, page_size: int, tz: tzinfo, show_officer: bool) -> str:
@@ -115,7 +115,7 @@ def todo_text(title: str, cases: list[Case], total: int, page: int, page_size: i
 def detail_pages(case: Case, messages: list[dict], events: list[dict], followups: list[FollowUp], tz: tzinfo) -> list[str]:
     """The case file, split into phone-sized pages; page 1 starts with the summary."""
     lines = [
-        f"【案件{case.label}】{kind(case)} · {case.status}",
+        f"【案件{case.label}】{category_severity(case)} · {case.status}",
         f"社区：{case.community}（{case.room}）",
         f"报告人：{case.reporter}　责任民警：{case.officer}",
         f"登记：{local(case.opened_at, tz, with_year=True)}",
@@ -175,7 +175,7 @@ def summary(case: Case, first_text: str, tz: tzinfo) -> str:
     """The handover note for 转办: enough to act on without opening 详情."""
     return "\n".join(
         [
-            f"{case.label} {kind(case)} · {case.status}",
+            f"{case.label} {category_severity(case)} · {case.status}",
             f"社区：{case.community}（{case.room}）",
             f"报告人：{case.reporter}　登记：{local(case.opened_at, tz)}",
             f"原文：{clip(first_text, 120)}",
@@ -185,7 +185,7 @@ def summary(case: Case, first_text: str, tz: tzinfo) -> str:
 
 def officer_progress(case: Case, tz: tzinfo) -> str:
     claimed = f"，{case.claimed_by}于{local(case.claimed_at, tz)}认领" if case.claimed_at and case.claimed_by else ""
-    return f"{case.label} {kind(case)}（{case.community}）：{case.status}，责任民警{case.officer}{claimed}。"
+    return f"{case.label} {category_severity(case)}（{case.community}）：{case.status}，责任民警{case.officer}{claimed}。"
 
 
 def reporter_progress(case: Case) -> str:

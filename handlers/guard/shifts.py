@@ -31,7 +31,7 @@ from bot.feature import NOTHING, Job, JobFunc, Outcome, Services, Work
 from handlers.guard.attendance import settle
 from handlers.guard.calendar import is_school_day
 from handlers.guard.roster import ShiftDay, grace, length, on_duty, remind_lead, school_of, shift_of
-from handlers.text import local_minute
+from handlers.text import minute_text
 from storage import guard_posts as store
 from storage.outbox import queued_keys
 
@@ -76,7 +76,7 @@ def deliver_unless_late(db: sqlite_utils.Database, clock: Clock, fire_time: date
         log.warning(
             "%s错过了发送时间（%s，已过去%d分钟，超过%d分钟），不再补发：%s",
             what,
-            local_minute(fire_time.astimezone(clock.tz)),
+            minute_text(fire_time.astimezone(clock.tz)),
             lateness.total_seconds() // 60,
             LATE_LIMIT.total_seconds() // 60,
             "、".join(keys),

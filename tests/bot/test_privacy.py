@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 import uuid
 
+from tests.support import say
+
 GROUP1 = "官园社区警民联系群1"
 
 
@@ -12,26 +14,9 @@ def test_ordinary_message_never_reaches_database_files_or_logs(run_events, tmp_p
     canary = f"今天去公园散步看到{uuid.uuid4().hex}号风筝"
     db_path = tmp_path / "db" / "pingan.db"
     transcript = run_events(
-        f"""
-        [[events]]
-        at = 2026-03-02T09:00:00+08:00
-        room = "{GROUP1}"
-        from = "刘阿姨"
-        text = "{canary}"
-
-        [[events]]
-        at = 2026-03-02T09:01:00+08:00
-        room = "{GROUP1}"
-        from = "刘阿姨"
-        text = "@平安助手 {canary}"
-        mentions = ["平安助手"]
-
-        [[events]]
-        at = 2026-03-02T09:15:00+08:00
-        room = "{GROUP1}"
-        from = "张大妈"
-        text = "楼下两个人吵起来了，快打架了"
-        """,
+        say("09:00", "刘阿姨", canary, GROUP1)
+        + say("09:01", "刘阿姨", f"@平安助手 {canary}", GROUP1, mentions=("平安助手",))
+        + say("09:15", "张大妈", "楼下两个人吵起来了，快打架了", GROUP1),
         db_path=db_path,
     )
     # The flagged report was stored (so the files are the real, used database)...

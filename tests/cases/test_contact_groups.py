@@ -1,12 +1,12 @@
 """The contact-group path (SPEC.md "Contact groups"), asserted on simulate transcripts."""
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
-GROUP1 = "官园社区警民联系群1"
+from tests.support import GROUP1, in_room, say
+
 XIUJIANG = "秀江社区警民联系群"
 
 
@@ -14,10 +14,6 @@ def to_officer(transcript: list[dict], name: str) -> list[dict]:
     """The officer's case notices; escalation reminders of unclaimed cases are
     tested in test_escalation.py."""
     return [m for m in transcript if m.get("contact") == name and not m["text"].startswith(("【催办】", "【超时未认领】"))]
-
-
-def in_room(transcript: list[dict], room: str) -> list[dict]:
-    return [m for m in transcript if m.get("room") == room]
 
 
 def test_first_report_opens_case_1_acknowledges_and_notifies_officer(run_file):
@@ -120,15 +116,7 @@ def test_ack_in_group_off_sends_only_the_private_notice(tmp_path, rules_only):
     ids=["empty", "blank", "100k", "control", "emoji", "zero-width", "mention-only"],
 )
 def test_odd_input_gives_a_sane_result_without_traceback(run_events, text, caplog):
-    events = f"""
-    [[events]]
-    at = 2026-03-02T09:15:00+08:00
-    room = "{GROUP1}"
-    from = "张大妈"
-    text = {json.dumps(text, ensure_ascii=False)}
-    mentions = ["平安助手"]
-    """
-    transcript = run_events(events)
+    transcript = run_events(say("09:15", "张大妈", text, GROUP1, mentions=("平安助手",)))
     assert not [r for r in caplog.records if r.exc_info], "a handler raised"
     # Whatever the verdict, the bot answers once in the group (help or acknowledgement)
     # and never echoes the input back.

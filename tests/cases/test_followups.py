@@ -99,5 +99,5 @@ def test_followup_of_a_case_not_awaiting_one_is_refused(run_day, tmp_path, comma
 def test_restarts_neither_repeat_nor_lose_reminders(run_day, events):
     transcript = run_day(MEDIATED + events, end="2026-03-13T00:00:00+08:00")
     got = followup_messages(transcript)
-    reminder_time = "03-09 10:00" if "downtime" in events else "03-09 09:00"
+    reminder_time = "03-09 10:00" if events[0].downtime else "03-09 09:00"
     assert got == [(reminder_time, "李警官", "【回访提醒】"), ("03-12 09:00", "王所长", "【回访逾期】"), ("03-12 09:00", ROOM, "【回访逾期】")]

@@ -184,7 +184,7 @@ def test_officers_room_chat_is_not_a_command(run_day):
 
 def test_todo_lists_my_open_cases_oldest_first_and_pages_at_ten(run_day):
     # 40 minutes apart, so none joins the one before.
-    events = "".join(report(f"{6 + (i * 40) // 60:02d}:{(i * 40) % 60:02d}", f"居民{i}") for i in range(12))
+    events = sum((report(f"{6 + (i * 40) // 60:02d}:{(i * 40) % 60:02d}", f"居民{i}") for i in range(12)), [])
     events += say("16:00", "李警官", "待办") + say("16:01", "李警官", "待办 2") + say("16:02", "陈警官", "待办") + say("16:03", "王所长", "待办 3")
     transcript = run_day(events, end="2026-03-02T16:30:00+08:00")
     first = only(to(sent_at(transcript, "16:00"), "李警官"))["text"].splitlines()
@@ -214,7 +214,7 @@ def test_detail_shows_messages_events_and_followups(run_day):
 
 def test_long_detail_is_paged(run_day):
     long_text = "楼下两个人吵起来了，快打架了，" + "吵得很凶" * 40
-    events = "".join(report(f"09:{10 + i:02d}", f"居民{i}", long_text) for i in range(12)) + say("10:00", "李警官", "详情 1") + say("10:01", "李警官", "详情 1 2") + say("10:02", "李警官", "详情 1 9")
+    events = sum((report(f"09:{10 + i:02d}", f"居民{i}", long_text) for i in range(12)), []) + say("10:00", "李警官", "详情 1") + say("10:01", "李警官", "详情 1 2") + say("10:02", "李警官", "详情 1 9")
     transcript = run_day(events)
     page1 = only(to(sent_at(transcript, "10:00"), "李警官"))["text"]
     page2 = only(to(sent_at(transcript, "10:01"), "李警官"))["text"]

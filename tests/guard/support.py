@@ -34,16 +34,16 @@ class NoDetector:
         return Detection(flagged=False)
 
 
-def say(local: str, sender: str, text: str, room: str | None = YC1Z) -> str:
+def say(local: str, sender: str, text: str, room: str | None = YC1Z, mentions: tuple[str, ...] = ()) -> support.Events:
     """A message in the school's room unless told otherwise."""
-    return support.say(local, sender, text, room)
+    return support.say(local, sender, text, room, mentions)
 
 
 def run(
     tmp_path: Path, *events: str, start: str, end: str, config: Path = GUARD_CONFIG, db: str = "guard.db", detector: DetectorLike | None = None
 ) -> list[dict]:
     """Run the scenario on the guard-post config; the database stays at tmp_path/db."""
-    return support.run_inline(detector or NoDetector(), "\n".join(events), directory=tmp_path, config=config, start=start, end=end, db_path=tmp_path / db)
+    return support.run_inline(detector or NoDetector(), [e for group in events for e in group], directory=tmp_path, config=config, start=start, end=end, db_path=tmp_path / db)
 
 
 def database(tmp_path: Path, db: str = "guard.db") -> sqlite_utils.Database:

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from tests.guard.support import XJXX, YC1Z, local_time, database, in_room, restart, run, say, to_contact
+from tests.guard.support import GUARD_CONFIG, XJXX, YC1Z, database, in_room, local_time, restart, run, say, t, to_contact
 
 DAY = "2026-03-02"
 
@@ -156,17 +156,28 @@ def test_restart_keeps_swaps(tmp_path):
     assert to_contact(transcript, "李警官") == []
 
 
+def _restart_toml(hhmm: str, extra: str = "") -> str:
+    return f"[[events]]\nat = {t(f'{DAY} {hhmm}')}\nrestart = true\n{extra}"
+
+
+def _say_toml(hhmm: str, extra: str = "") -> str:
+    return f'[[events]]\nat = {t(f"{DAY} {hhmm}")}\nroom = "{YC1Z}"\nfrom = "张老师"\ntext = "到岗"\n{extra}'
+
+
 @pytest.mark.parametrize(
     "events,problem",
     [
-        (restart(f"{DAY} 21:38", downtime_minutes=10) + say(f"{DAY} 21:40", "张老师", "到岗"), "停机期间"),
-        (restart(f"{DAY} 21:38").replace("restart = true", "restart = true\ndowntime_minutes = -1"), "downtime_minutes"),
-        (say(f"{DAY} 21:40", "张老师", "到岗") + "downtime_minutes = 3\n", "只能用于 restart"),
-        (restart(f"{DAY} 22:50", downtime_minutes=20), "不早于 end"),
+        (_restart_toml("21:38", "downtime_minutes = 10\n") + _say_toml("21:40"), "停机期间"),
+        (_restart_toml("21:38", "downtime_minutes = -1\n"), "downtime_minutes"),
+        (_say_toml("21:40", "downtime_minutes = 3\n"), "只能用于 restart"),
+        (_restart_toml("22:50", "downtime_minutes = 20\n"), "不早于 end"),
     ],
 )
 def test_scenario_downtime_is_checked(tmp_path, events, problem):
-    from bot.run.scenario import ScenarioError
+    """The scenario file loader refuses downtime that would hide or lose events."""
+    from bot.run.scenario import ScenarioError, load_scenario
 
+    path = tmp_path / "s.toml"
+    path.write_text(f'config = "{GUARD_CONFIG.as_posix()}"\nstart = {t(f"{DAY} 21:00")}\nend = {t(f"{DAY} 23:00")}\n' + events, encoding="utf-8")
     with pytest.raises(ScenarioError, match=problem):
-        run(tmp_path, events, start=f"{DAY} 21:00", end=f"{DAY} 23:00")
+        load_scenario(path)

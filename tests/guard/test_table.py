@@ -75,7 +75,7 @@ def test_table_on_request_shows_this_week(tmp_path):
 
 
 def test_help_when_the_bot_is_mentioned_with_something_else(tmp_path):
-    event = say("2026-03-04 12:00", "赵老师", "@平安助手 怎么用") + 'mentions = ["平安助手"]\n'
+    event = say("2026-03-04 12:00", "赵老师", "@平安助手 怎么用", mentions=("平安助手",))
     transcript = run(tmp_path, event, start="2026-03-04 11:00", end="2026-03-04 13:00")
     [reply] = in_room(transcript, YC1Z)
     assert reply["mentions"] == ["赵老师"] and "到岗" in reply["text"] and "代班" in reply["text"] and "值班表" in reply["text"]

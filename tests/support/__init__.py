@@ -4,12 +4,11 @@ are sent"."""
 from __future__ import annotations
 
 import asyncio
-import json
-import textwrap
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.config import load_config
-from bot.run.scenario import load_scenario
+from bot.run.scenario import Scenario, ScenarioEvent, load_scenario
 from bot.run.simulation import run_scenario
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -40,22 +39,26 @@ def t(moment: str) -> str:
     return f"2026-03-02T{moment}:00+08:00"
 
 
-def say(at: str, sender: str, text: str, room: str | None = None, mentions: tuple[str, ...] = ()) -> str:
-    lines = ["[[events]]", f"at = {t(at)}", f"from = {json.dumps(sender, ensure_ascii=False)}", f"text = {json.dumps(text, ensure_ascii=False)}"]
-    if room is not None:
-        lines.append(f"room = {json.dumps(room, ensure_ascii=False)}")
-    if mentions:
-        lines.append(f"mentions = {json.dumps(list(mentions), ensure_ascii=False)}")
-    return "\n".join(lines) + "\n\n"
+Events = list[ScenarioEvent]
 
 
-def report(at: str, sender: str = "张大妈", text: str = DISPUTE, room: str = GROUP1) -> str:
+def _when(moment: str) -> datetime:
+    return datetime.fromisoformat(t(moment))
+
+
+def say(at: str, sender: str, text: str, room: str | None = None, mentions: tuple[str, ...] = ()) -> Events:
+    """`sender` says `text` at `at` (`t` format), in `room` or privately to the bot.
+    Events add up with `+`."""
+    return [ScenarioEvent(at=_when(at), sender=sender, text=text, room=room, mentions=tuple(mentions))]
+
+
+def report(at: str, sender: str = "张大妈", text: str = DISPUTE, room: str = GROUP1) -> Events:
     return say(at, sender, text, room)
 
 
-def restart(at: str, downtime_minutes: int = 0) -> str:
-    down = f"downtime_minutes = {downtime_minutes}\n" if downtime_minutes else ""
-    return f"[[events]]\nat = {t(at)}\nrestart = true\n{down}\n"
+def restart(at: str, downtime_minutes: int = 0) -> Events:
+    """The bot stops at `at` and starts again `downtime_minutes` later, on the same database."""
+    return [ScenarioEvent(at=_when(at), restart=True, downtime=timedelta(minutes=downtime_minutes))]
 
 
 def to(transcript: list[dict], contact: str) -> list[dict]:
@@ -85,7 +88,7 @@ DAY_END = "2026-03-02T21:00:00+08:00"  # before the evening guard-post shift, wh
 
 def run_inline(
     detector,
-    events: str,
+    events: Events,
     *,
     directory: Path,
     config: Path = CONFIGS / "pingan.toml",
@@ -94,17 +97,17 @@ def run_inline(
     end: str = "2026-03-03T00:00:00+08:00",
     db_path: Path | None = None,
 ) -> list[dict]:
-    """The one scenario runner: `events` (TOML text of [[events]] tables, as `say`
-    writes them) on the test config, or on `config_text`, through the simulator and
-    the virtual clock. Returns the transcript, one dict per message sent."""
-    config_path = config
+    """The one scenario runner: `events` (as `say` and `restart` make them) on the test
+    config, or on `config_text`, through the simulator and the virtual clock, with
+    the database at `db_path` (a temporary file if None). Returns the transcript, one
+    dict per message sent."""
     if config_text is not None:
-        config_path = directory / "pingan.toml"
-        config_path.write_text(config_text, encoding="utf-8")
-    path = directory / "scenario.toml"
-    path.write_text(f'config = "{config_path.as_posix()}"\nstart = {t(start)}\nend = {t(end)}\n' + textwrap.dedent(events), encoding="utf-8")
-    scenario = load_scenario(path)
-    return asyncio.run(run_scenario(scenario, load_config(scenario.config_path), detector, db_path))
+        config = directory / "pingan.toml"
+        config.write_text(config_text, encoding="utf-8")
+    # Stable, as the scenario loader: events at one moment keep their written order.
+    ordered = tuple(sorted(events, key=lambda e: e.at))
+    scenario = Scenario(directory / "inline", config, _when(start), _when(end), ordered)
+    return asyncio.run(run_scenario(scenario, load_config(config), detector, db_path))
 
 
 def run_file(name: str, detector, db_path: Path | None = None) -> list[dict]:
