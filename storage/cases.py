@@ -65,7 +65,8 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _case(row: dict) -> Case:
+def case_from_row(row: dict) -> Case:
+    """A `cases` row (as selected with `select *` or `c.*`) as a Case."""
     return Case(
         id=row["id"],
         room=row["room"],
@@ -94,7 +95,7 @@ def _case(row: dict) -> Case:
 
 def get_case(db: sqlite_utils.Database, case_id: int) -> Case | None:
     rows = list(db.query("select * from cases where id = ?", [case_id]))
-    return _case(rows[0]) if rows else None
+    return case_from_row(rows[0]) if rows else None
 
 
 def find_mergeable(db: sqlite_utils.Database, room: str, category: str, since: datetime) -> Case | None:
@@ -106,7 +107,7 @@ def find_mergeable(db: sqlite_utils.Database, room: str, category: str, since: d
             [room, category, *OPEN_STATUSES, since.isoformat()],
         )
     )
-    return _case(rows[0]) if rows else None
+    return case_from_row(rows[0]) if rows else None
 
 
 def open_case(
@@ -332,12 +333,12 @@ def list_cases(
     clause = " and ".join(where)
     total = db.execute(f"select count(*) from cases where {clause}", params).fetchone()[0]
     rows = db.query(f"select * from cases where {clause} order by datetime(opened_at), id limit ? offset ?", [*params, limit, offset])
-    return [_case(r) for r in rows], total
+    return [case_from_row(r) for r in rows], total
 
 
 def pending_cases(db: sqlite_utils.Database) -> list[Case]:
     """Unclaimed cases: the escalation clock runs for these."""
-    return [_case(r) for r in db.query("select * from cases where status = ? order by id", [PENDING])]
+    return [case_from_row(r) for r in db.query("select * from cases where status = ? order by id", [PENDING])]
 
 
 def has_event(db: sqlite_utils.Database, case_id: int, kind: str) -> bool:

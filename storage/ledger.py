@@ -11,29 +11,16 @@ from datetime import datetime
 
 import sqlite_utils
 
+from storage.cases import Case, case_from_row
 from storage.sql import in_clause, utc_text
 
 
 @dataclass(frozen=True)
 class LedgerCase:
-    """A case as stored: codes (category, severity, station id), not labels, and
-    times with their offsets, not local wall-clock times."""
+    """A case as stored (codes, not labels; times with their offsets), with the
+    figures the ledger shows beside it."""
 
-    id: int
-    opened_at: datetime
-    category: str
-    severity: str
-    room: str
-    community: str
-    station: str
-    reporter: str
-    officer: str
-    status: str
-    claimed_at: datetime | None
-    closed_at: datetime | None
-    outcome: str
-    outcome_note: str
-    message_count: int
+    case: Case
     followups_done: int
     first_text: str  # the message that opened the case, unmasked
 
@@ -61,29 +48,4 @@ def ledger_cases(
             from cases c where {' and '.join(where)} order by datetime(c.opened_at), c.id""",
         params,
     )
-    return [
-        LedgerCase(
-            id=r["id"],
-            opened_at=datetime.fromisoformat(r["opened_at"]),
-            category=r["category"],
-            severity=r["severity"],
-            room=r["room"],
-            community=r["community"] or "",
-            station=r["station"],
-            reporter=r["reporter"],
-            officer=r["officer"],
-            status=r["status"],
-            claimed_at=_moment(r["claimed_at"]),
-            closed_at=_moment(r["closed_at"]),
-            outcome=r["outcome"] or "",
-            outcome_note=r["outcome_note"] or "",
-            message_count=r["message_count"] or 0,
-            followups_done=r["visits"],
-            first_text=r["first_text"] or "",
-        )
-        for r in rows
-    ]
-
-
-def _moment(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+    return [LedgerCase(case_from_row(r), r["visits"], r["first_text"] or "") for r in rows]

@@ -68,13 +68,14 @@ def ledger_rows(
         return text if unmasked else mask_pii(text)
 
     out = []
-    for case in cases:
-        summary = mask(case.first_text)
+    for entry in cases:
+        case = entry.case
+        summary = mask(entry.first_text)
         if len(summary) > SUMMARY_CHARS:
             summary = summary[:SUMMARY_CHARS] + "…"
         if case.message_count > 1:
             summary += f"（共{case.message_count}条消息）"
-        outcome = case.outcome
+        outcome = case.outcome or ""
         if outcome and case.outcome_note:
             outcome = f"{outcome}（{mask(case.outcome_note)}）"
         out.append(
@@ -92,7 +93,7 @@ def ledger_rows(
                 claimed_at=_local(case.claimed_at, tz) if case.claimed_at else None,
                 closed_at=_local(case.closed_at, tz) if case.closed_at else None,
                 outcome=outcome,
-                followups=case.followups_done,
+                followups=entry.followups_done,
                 summary=summary,
             )
         )
