@@ -29,6 +29,9 @@ class Incoming:
 
     `room` is the room topic (None for a private chat with the bot); `sender` is the
     sender's display name; `mentions` are display names @-mentioned by the message.
+    Names and topics are what people see and anyone can copy; `sender_id` and
+    `room_id` are the transport's ids, what identity and replies rely on (SPEC.md
+    "Identity"). Left out, they are the names: the simulator's ids are the names.
     """
 
     id: str
@@ -39,10 +42,14 @@ class Incoming:
     mentions: tuple[str, ...] = ()
     mentions_bot: bool = False
     is_self: bool = False
+    sender_id: str = ""
+    room_id: str | None = None
 
-    @property
-    def is_private(self) -> bool:
-        return self.room is None
+    def __post_init__(self) -> None:
+        if not self.sender_id:
+            object.__setattr__(self, "sender_id", self.sender)
+        if self.room_id is None and self.room is not None:
+            object.__setattr__(self, "room_id", self.room)
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,11 @@ class Outgoing:
     `file` is a local path of an image or document to send beside or instead of text.
     `urgent` messages jump the outbox queue (110/119/120 replies).
     `key` makes a send idempotent across restarts: the outbox sends each key once.
+    `room_id` / `contact_id`: send to exactly this transport id (a reply goes to the
+    room or contact it came from; a private notice to a person's bound id), never to
+    whoever has the name now. `redacted`: for a private message to a configured
+    person who has not bound their WeChat id yet, the text that goes to their
+    station's officers' room instead (without what only they may read).
     """
 
     text: str = ""
@@ -61,6 +73,9 @@ class Outgoing:
     file: str | None = None
     urgent: bool = False
     key: str | None = None
+    room_id: str | None = None
+    contact_id: str | None = None
+    redacted: str | None = None
 
     def __post_init__(self) -> None:
         if (self.room is None) == (self.contact is None):

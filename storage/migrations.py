@@ -241,3 +241,25 @@ def m004_detector_feedback(db: sqlite_utils.Database) -> None:
         not_null={"kind", "text", "at"},
     )
     db["detector_feedback"].create_index(["kind"])
+
+
+@migration
+def identity_ids_and_bindings(db: sqlite_utils.Database) -> None:
+    """Trusted ids (SPEC.md "Identity"): where a message goes and whose a case is.
+
+    Outbox rows carry the transport id to send to, so a reply reaches the room or
+    contact it answers and a notice the person's bound id, never a copied name.
+    Cases remember their room's id: they merge only within one room. People are
+    bound to a WeChat id by a one-time invite code, kept hashed.
+    """
+    db["outbox"].add_column("room_id", str)
+    db["outbox"].add_column("contact_id", str)
+    db["cases"].add_column("room_id", str)
+    db.execute("update cases set room_id = room")
+    db["bindings"].create({"name": str, "wechat_id": str, "bound_at": str, "via": str}, pk="name", not_null={"wechat_id", "bound_at"})
+    db["bindings"].create_index(["wechat_id"], unique=True)
+    db["invites"].create(
+        {"code_hash": str, "name": str, "created_at": str, "expires_at": str, "used_at": str, "used_by": str},
+        pk="code_hash",
+        not_null={"name", "created_at", "expires_at"},
+    )

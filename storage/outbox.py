@@ -29,6 +29,8 @@ class Message(Protocol):
     file: str | None
     urgent: bool
     key: str | None
+    room_id: str | None
+    contact_id: str | None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ def enqueue(db: sqlite_utils.Database, msg: Message, now: datetime, sent_at: dat
             "created_at": now.isoformat(),
             "room": msg.room,
             "contact": msg.contact,
+            "room_id": msg.room_id,
+            "contact_id": msg.contact_id,
             "text": msg.text,
             "mentions": json.dumps(list(msg.mentions), ensure_ascii=False),
             "file": msg.file,
@@ -93,6 +97,8 @@ def unsent(db: sqlite_utils.Database) -> list[QueuedRow]:
                 "text": r["text"] or "",
                 "room": r["room"],
                 "contact": r["contact"],
+                "room_id": r["room_id"],
+                "contact_id": r["contact_id"],
                 "mentions": tuple(json.loads(r["mentions"] or "[]")),
                 "file": r["file"],
                 "urgent": bool(r["urgent"]),

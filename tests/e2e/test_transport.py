@@ -124,7 +124,7 @@ async def test_room_message_with_mentions(connected, gateway: PuppetGateway) -> 
     assert incoming.sender == "张大妈"
     assert incoming.text.endswith("楼下两个人打起来了")
     assert incoming.mentions == (BOT, "李警官")
-    assert incoming.mentions_bot and not incoming.is_self and not incoming.is_private
+    assert incoming.mentions_bot and not incoming.is_self and incoming.room is not None
     assert incoming.at.tzinfo is not None
 
 
@@ -146,7 +146,7 @@ async def test_private_message(connected, gateway: PuppetGateway) -> None:
     _, inbox = connected
     message_id = await gateway.say("李警官", "认领 12")
     incoming = await inbox.wait_for(lambda m: m.id == message_id)
-    assert incoming.is_private and incoming.room is None
+    assert incoming.room is None and incoming.room_id is None
     assert (incoming.sender, incoming.text, incoming.mentions_bot) == ("李警官", "认领 12", False)
 
 
