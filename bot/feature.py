@@ -31,6 +31,7 @@ from apscheduler.triggers.base import BaseTrigger
 from bot.clock import Clock
 from bot.config import Config
 from bot.events import Incoming, Outgoing
+from bot.identity import People
 from nlp.detection import Detection
 
 M = TypeVar("M")
@@ -74,11 +75,15 @@ class Outcome:
     sends: list[Outgoing] = field(default_factory=list)
     schedule: list[Job] = field(default_factory=list)
     cancel: list[Cancel] = field(default_factory=list)
+    # Changes to in-memory state that must follow the commit, never precede it (a
+    # new binding of a WeChat id): run once the transaction is stored.
+    after: list[Callable[[], None]] = field(default_factory=list)
 
     def __iadd__(self, other: "Outcome") -> "Outcome":
         self.sends += other.sends
         self.schedule += other.schedule
         self.cancel += other.cancel
+        self.after += other.after
         return self
 
 
@@ -129,6 +134,7 @@ class Services:
     config: Config
     clock: Clock
     detector: DetectorLike
+    people: People  # who is who: officers and staff by their bound WeChat ids
 
 
 class Handler(Protocol[M]):

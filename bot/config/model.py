@@ -93,6 +93,9 @@ class Officer:
     name: str
     station: str
     role: str = "officer"
+    # The WeChat contact id, when the operator knows it; otherwise bound with
+    # `pingan invite` + `绑定` (SPEC.md "Identity").
+    wechat_id: str | None = None
 
 
 @dataclass(frozen=True)

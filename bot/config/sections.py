@@ -107,11 +107,12 @@ def parse_station(r: Reader, path: str, data: dict) -> Station | None:
 
 
 def parse_officer(r: Reader, path: str, data: dict) -> Officer | None:
-    d = r.table(data, path, {"name", "station", "role"})
+    d = r.table(data, path, {"name", "station", "role", "wechat_id"})
     name = r.value(d, "name", f"{path}.name", str)
     station = r.value(d, "station", f"{path}.station", str)
     role = r.value(d, "role", f"{path}.role", str, "officer", lambda v: None if v in ROLES else f'应为 officer、leader 或 admin，实际是 "{v}"')
-    return Officer(name, station, role) if name and station else None
+    wechat_id = r.value(d, "wechat_id", f"{path}.wechat_id", str, None, lambda v: None if v.strip() else "不能为空")
+    return Officer(name, station, role, wechat_id) if name and station else None
 
 
 def parse_group(r: Reader, path: str, data: dict) -> ContactGroup | None:

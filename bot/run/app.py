@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.identity import People
 from bot.feature import DetectorLike, Feature, Job, JobFunc, Services
 from bot.outbox import Outbox
 from bot.rate_limit import RateLimiter
@@ -22,6 +23,7 @@ from bot.run.work import WorkRunner
 from bot.scheduler import Scheduler
 from bot.transports.base import Transport
 from handlers import build_features
+from storage import people as people_store
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ class App:
         db_path: Path | None = None,
         dedup: DuplicateFilter | None = None,
         limiter: RateLimiter | None = None,
+        names_are_ids: bool | None = None,
     ):
         self.config = config
         self.clock = clock
@@ -48,8 +51,11 @@ class App:
         self.db = Database(db_path or config.bot.database)
         self.scheduler = Scheduler(clock, self._run_job)
         self.outbox = Outbox(self.db, transport, clock, limiter)
-        self.runner = WorkRunner(self.db, self.outbox, self.scheduler, clock)
-        self.features: list[Feature] = build_features(Services(config, clock, detector))
+        if names_are_ids is None:
+            names_are_ids = getattr(transport, "ids_are_names", False)
+        self.people = People(config, names_are_ids=names_are_ids)
+        self.runner = WorkRunner(self.db, self.outbox, self.scheduler, clock, route=self.people.address)
+        self.features: list[Feature] = build_features(Services(config, clock, detector, self.people))
         self.job_funcs = _job_table(self.features)
         self.watch = StorageWatch(config, clock, self.db, self.outbox.put)
         self.pipeline = Pipeline(
@@ -100,6 +106,8 @@ class App:
         version = await self.db.open()
         log.info("数据库 %s 已就绪（结构版本 %d）", self.db.path, version)
         await self.outbox.restore_limits()
+        stored = await self.db.read(people_store.bindings)
+        self.people.load((b.name, b.wechat_id) for b in stored)
         for feature in self.features:
             if not await self.runner.carry_out(feature.start()):
                 raise RuntimeError(f"数据库无法写入，无法启动：{self.db.path}（{self.db.write_error}）")

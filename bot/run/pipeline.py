@@ -59,7 +59,9 @@ class Pipeline:
         self._retry_lock = asyncio.Lock()
 
     def accepts(self, msg: Incoming) -> bool:
-        if msg.is_self or msg.sender == self.config.bot.name:
+        # By the transport's flag, not by name: a resident who calls themselves
+        # 平安助手 is still answered (SPEC.md "Identity").
+        if msg.is_self:
             return False
         if msg.room is not None and msg.room not in self.config.known_rooms:
             return False

@@ -69,6 +69,7 @@ class Simulation:
         mentions = tuple(event.mentions)
         text = event.text
         mentions_bot = self.config.bot.name in mentions or text.lstrip().startswith(f"@{self.config.bot.name}")
+        sender_id = event.sender_id or event.sender
         msg = Incoming(
             id=f"sim-{self._count}",
             at=self.clock.now(),
@@ -77,6 +78,9 @@ class Simulation:
             room=event.room,
             mentions=mentions,
             mentions_bot=mentions_bot,
+            # Ids are names here: the bot's id is its name.
+            is_self=sender_id == self.config.bot.name,
+            sender_id=sender_id,
         )
         await self.transport.deliver(msg)
         await self._running().outbox.drain()

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import sqlite_utils
 
 from bot.clock import Clock
-from bot.events import Incoming
+from bot.events import Incoming, Outgoing
 from bot.feature import Handler, Outcome, Work
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
@@ -38,11 +38,14 @@ class Attempt:
 
 
 class WorkRunner:
-    def __init__(self, db: Database, outbox: Outbox, scheduler: Scheduler, clock: Clock):
+    def __init__(self, db: Database, outbox: Outbox, scheduler: Scheduler, clock: Clock, route: Callable[[Outgoing], Outgoing] | None = None):
         self.db = db
         self.outbox = outbox
         self.scheduler = scheduler
         self.clock = clock
+        # Where each message really goes (bot.identity.People.address): a private
+        # message to a configured person only to their bound id.
+        self.route = route or (lambda msg: msg)
 
     async def carry_out(self, work: Work, attempt: Attempt | None = None) -> bool:
         """Do the work; False when the database refused the write and nothing was
@@ -50,7 +53,7 @@ class WorkRunner:
         if attempt is None or not attempt.urgent_sent:
             try:
                 for msg in work.urgent:
-                    await self.outbox.put(msg)
+                    await self.outbox.put(self.route(msg))
             except Exception as exc:
                 if is_storage_failure(exc):
                     return False  # not even memory would take it: all of it again later
@@ -63,6 +66,8 @@ class WorkRunner:
             if is_storage_failure(exc):
                 return False
             raise
+        for change in outcome.after:
+            change()
         for cancel in outcome.cancel:
             self.scheduler.cancel(cancel.name, cancel.where)
         for job in outcome.schedule:
@@ -74,7 +79,7 @@ class WorkRunner:
         queued: list[bool] = []
 
         def enqueue(db: sqlite_utils.Database, outcome: Outcome) -> None:
-            for msg in outcome.sends:
+            for msg in map(self.route, outcome.sends):
                 if outbox_store.enqueue(db, msg, now):
                     queued.append(msg.urgent)
 

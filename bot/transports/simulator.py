@@ -31,6 +31,10 @@ class SentMessage:
 
 
 class SimulatorTransport:
+    # The simulator has no ids of its own: a person's id is their name (SPEC.md
+    # "Identity"), so configured people are bound by name.
+    ids_are_names = True
+
     def __init__(self, clock: Clock, rooms: frozenset[str]):
         self.clock = clock
         self.rooms = rooms

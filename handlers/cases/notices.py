@@ -39,10 +39,11 @@ def urgent_reply(numbers: tuple[str, ...]) -> str:
 
 
 def reply_to(msg: Incoming, text: str, urgent: bool = False) -> Outgoing:
-    """A reply where the message came from: the room (@-mentioning the sender) or privately."""
+    """A reply where the message came from — that room or contact id, not whoever
+    has its name — @-mentioning the sender in a room."""
     if msg.room is None:
-        return Outgoing(text=text, contact=msg.sender, urgent=urgent)
-    return Outgoing(text=text, room=msg.room, mentions=(msg.sender,), urgent=urgent)
+        return Outgoing(text=text, contact=msg.sender, contact_id=msg.sender_id, urgent=urgent)
+    return Outgoing(text=text, room=msg.room, room_id=msg.room_id, mentions=(msg.sender,), urgent=urgent)
 
 
 def ack_message(case: Case, reporter: str, bot_name: str, *, privately: bool = False, joined: bool = False) -> Outgoing:

@@ -44,7 +44,7 @@ class PrivateReports:
 
     def match(self, msg: Incoming) -> Private | None:
         # Officers' private messages and anyone's commands belong to the officer commands.
-        if msg.room is not None or self.services.config.officer(msg.sender) is not None or command_word(msg.text) is not None:
+        if msg.room is not None or self.services.people.officer(msg) is not None or command_word(msg.text) is not None:
             return None
         text = msg.text.strip()
         m = _EXPLICIT_PLACE.match(text)

@@ -46,7 +46,7 @@ def answer_progress(services: Services, msg: Incoming) -> Work:
         if case is None or case.room != room:
             return reply(f"本群没有#{case_id}，请核对编号。")
         senders = {m["sender"] for m in case_store.case_messages(db, case_id)}
-        if msg.sender not in senders | {case.reporter} and services.config.officer(msg.sender) is None:
+        if msg.sender not in senders | {case.reporter} and services.people.officer(msg) is None:
             return reply(f"{case.label}的进度只告知报告人本人。")
         return reply(reporter_progress(case))
 

@@ -94,7 +94,7 @@ class ContactGroupReports:
         group = config.group(msg.room) if msg.room is not None else None
         if group is None:
             return None
-        officer = config.officer(msg.sender)
+        officer = self.services.people.officer(msg)
         progress = is_progress_query(msg)
         if officer is not None and not progress and not _officer_business(msg):
             return None  # officers talking in the group: not ours

@@ -19,6 +19,7 @@ from bot.config import School
 from bot.events import Incoming, Outgoing
 from bot.feature import Outcome, Work
 from handlers.guard.roster import ShiftDay, on_duty, shift_days
+from handlers.text import clip
 from storage import guard_posts as store
 
 CHECKIN_WORDS = frozenset({"到岗", "已到岗", "到了", "到岗了", "已到岗了", "我到了", "我已到岗", "我到岗了", "已到"})
@@ -57,12 +58,16 @@ def _window(school: School, at: datetime, tz: tzinfo) -> _Window:
     return _Window(active, ended[-1] if ended else None, upcoming[0] if upcoming else None, bool(todays))
 
 
-def check_in(school: School, msg: Incoming, tz: tzinfo) -> Work:
-    """The work for a check-in word: recorded inside a shift's window, otherwise a
-    reply saying when check-ins count (no database needed)."""
+def check_in(school: School, msg: Incoming, tz: tzinfo, person: str | None) -> Work:
+    """The work for a check-in word from `person` (who the sender is by their bound
+    WeChat id, or by name until the name is bound; None: the name shown belongs to
+    someone bound to another id): recorded inside a shift's window, otherwise a reply
+    saying when check-ins count (no database needed)."""
+    if person is None:
+        return Work.send(Outgoing(text=f"此微信号不是已绑定的{clip(msg.sender, 12)}，到岗未登记。", room=school.room, room_id=msg.room_id))
     window = _window(school, msg.at, tz)
     if window.active:
-        return Work.transact(lambda db: _record(db, window.active, msg, tz))
+        return Work.transact(lambda db: _record(db, window.active, msg, tz, person))
     if not window.school_day:
         text = "今天不是上课日，没有护学岗安排。"
     elif window.upcoming is not None:
@@ -71,11 +76,10 @@ def check_in(school: School, msg: Incoming, tz: tzinfo) -> Work:
     else:
         assert window.ended is not None
         text = f"今天的{window.ended.shift.name}已于{window.ended.shift.end:%H:%M}结束，不再登记到岗，辛苦了！"
-    return Work.send(Outgoing(text=text, room=school.room))
+    return Work.send(Outgoing(text=text, room=school.room, room_id=msg.room_id))
 
 
-def _record(db: sqlite_utils.Database, candidates: list[ShiftDay], msg: Incoming, tz: tzinfo) -> Outcome:
-    person = msg.sender
+def _record(db: sqlite_utils.Database, candidates: list[ShiftDay], msg: Incoming, tz: tzinfo, person: str) -> Outcome:
     # With overlapping shifts, the one the sender is on duty for wins.
     duties = [(sd, on_duty(db, sd)) for sd in candidates]
     sd, duty = next(((sd, d) for sd, d in duties if person in d), duties[0])
@@ -87,4 +91,4 @@ def _record(db: sqlite_utils.Database, candidates: list[ShiftDay], msg: Incoming
         text = f"{person} {when} 到岗，已记录。"
     else:
         text = f"{person} {when} 协助{sd.shift.name}，已记录，谢谢！"
-    return Outcome(sends=[Outgoing(text=text, room=sd.school.room)])
+    return Outcome(sends=[Outgoing(text=text, room=sd.school.room, room_id=msg.room_id)])

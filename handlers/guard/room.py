@@ -92,7 +92,7 @@ class GuardRoom:
     def handle(self, msg: Incoming, match: InRoom) -> Work:
         school = match.school
         if match.ask is Ask.CHECK_IN:
-            return check_in(school, msg, self.tz)
+            return check_in(school, msg, self.tz, self.services.people.staff_name(msg))
         if match.ask is Ask.SWAP:
             return swap(school, msg, match.command, self.tz)
         if match.ask in (Ask.THIS_WEEK, Ask.NEXT_WEEK):
@@ -101,12 +101,12 @@ class GuardRoom:
         if reported is not None:
             return reported
         if msg.mentions_bot:
-            return Work.send(Outgoing(text=HELP_TEXT, room=school.room, mentions=(msg.sender,)))
+            return Work.send(Outgoing(text=HELP_TEXT, room=school.room, room_id=msg.room_id, mentions=(msg.sender,)))
         return NOTHING
 
     def _report(self, school: School, msg: Incoming) -> Work | None:
         """A teacher's or guard's report: the school's case, for its officer."""
-        if self.report is None or self.services.config.officer(msg.sender) is not None:
+        if self.report is None or self.services.people.officer(msg) is not None:
             return None
         place = ContactGroup(room=school.room, community=school.name, station=school.station, officer=school.officer)
         return self.report(msg, place)

@@ -116,9 +116,9 @@ def _record(db: sqlite_utils.Database, sd: ShiftDay, msg: Incoming, replacement:
         return Outcome(sends=[_refused(school, msg, f"{replacement}已在{label}值班。")])
     store.add_swap(db, store.Swap(school.id, sd.shift.name, sd.day, sender, replacement, msg.at))
     text = f"代班已登记：{day_label(sd.day)}{sd.shift.name} {sd.hours} 由{replacement}代替{sender}。"
-    return Outcome(sends=[Outgoing(text=text, room=school.room, mentions=(replacement,))])
+    return Outcome(sends=[Outgoing(text=text, room=school.room, room_id=msg.room_id, mentions=(replacement,))])
 
 
 def _refused(school: School, msg: Incoming, why: str) -> Outgoing:
     """A refusal: one line saying why, to the sender."""
-    return Outgoing(text=why, room=school.room, mentions=(msg.sender,))
+    return Outgoing(text=why, room=school.room, room_id=msg.room_id, mentions=(msg.sender,))

@@ -114,7 +114,7 @@ class WeeklyTable:
     def on_request(self, school: School, msg: Incoming, next_week: bool) -> Work:
         """`值班表` (this week) or `下周值班表` in the room: a read-only answer."""
         first, last = week_of(msg.at.astimezone(self.tz).date() + timedelta(days=7 if next_week else 0))
-        return Work.query(lambda db: Outcome(sends=[Outgoing(text=self._text(db, school, first, last), room=school.room)]))
+        return Work.query(lambda db: Outcome(sends=[Outgoing(text=self._text(db, school, first, last), room=school.room, room_id=msg.room_id)]))
 
     def _text(self, db: sqlite_utils.Database, school: School, first: date, last: date) -> str:
         return render_table(school, first, last, store.swaps_between(db, school.id, first, last), self.tz)

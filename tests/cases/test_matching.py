@@ -9,6 +9,7 @@ import pytest
 from bot.clock import VirtualClock
 from bot.events import Incoming
 from bot.feature import Services
+from bot.identity import People
 from handlers.cases.officers import OfficerCommands
 from handlers.cases.private import PrivateReports
 from handlers.cases.reports import ContactGroupReports
@@ -19,7 +20,7 @@ START = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=8)))
 
 @pytest.fixture
 def services(config, rules_only) -> Services:
-    return Services(config, VirtualClock(START), rules_only)
+    return Services(config, VirtualClock(START), rules_only, People(config, names_are_ids=True))
 
 
 def message(text: str, sender: str = "张大妈", room: str | None = GROUP1, mentions_bot: bool = False) -> Incoming:

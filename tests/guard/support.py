@@ -16,6 +16,7 @@ from bot.clock import VirtualClock
 from bot.config import ContactGroup, load_config
 from bot.events import Incoming
 from bot.feature import DetectorLike, Services, Work
+from bot.identity import People
 from handlers.guard import GuardPosts
 from handlers.guard.room import GuardRoom
 from nlp.detection import Detection
@@ -69,7 +70,8 @@ def run_scenario_file(name: str, db_path: Path | None = None) -> list[dict]:
 def guard_posts(report=None, now: str = "2026-03-02 21:20") -> GuardPosts:
     """The feature on the guard-post test config, its clock standing at `now`."""
     clock = VirtualClock(datetime.fromisoformat(t(now)))
-    return GuardPosts(Services(load_config(GUARD_CONFIG), clock, NoDetector()), report=report)
+    config = load_config(GUARD_CONFIG)
+    return GuardPosts(Services(config, clock, NoDetector(), People(config, names_are_ids=True)), report=report)
 
 
 def room(report=None) -> GuardRoom:

@@ -61,7 +61,7 @@ def test_help_only_when_the_bot_is_mentioned_and_the_message_is_no_report() -> N
     handler = room(reports)
     asked = message("@平安助手 怎么用", sender="赵老师", mentions_bot=True)
     work = handler.handle(asked, handler.match(asked))
-    assert work.outcome.sends == [Outgoing(text=HELP_TEXT, room=YC1Z, mentions=("赵老师",))] and work.transaction is None
+    assert work.outcome.sends == [Outgoing(text=HELP_TEXT, room=YC1Z, room_id=YC1Z, mentions=("赵老师",))] and work.transaction is None
     assert len(reports.offered) == 1  # a mention can carry a report: asked first
     chat = message("今天降温了，大家值班多穿点衣服")
     assert handler.handle(chat, handler.match(chat)) is NOTHING
