@@ -51,6 +51,9 @@ class Case:
     outcome_note: str | None
     escalate_from: datetime | None = None  # start of the current escalation clock
     escalation_round: int = 1
+    # The id of the room the report came from (None: reported privately or entered by
+    # an officer): replies go there, and only its messages join the case.
+    room_id: str | None = None
 
     @property
     def label(self) -> str:
@@ -90,6 +93,7 @@ def case_from_row(row: dict) -> Case:
         outcome_note=row["outcome_note"],
         escalate_from=_dt(row.get("escalate_from")),
         escalation_round=row.get("escalation_round") or 1,
+        room_id=row.get("room_id"),
     )
 
 
@@ -98,13 +102,16 @@ def get_case(db: sqlite_utils.Database, case_id: int) -> Case | None:
     return case_from_row(rows[0]) if rows else None
 
 
-def find_mergeable(db: sqlite_utils.Database, room: str, category: str, since: datetime) -> Case | None:
-    """The open case of this room and category whose last message is at or after `since`."""
+def find_mergeable(db: sqlite_utils.Database, room: str, room_id: str | None, category: str, since: datetime) -> Case | None:
+    """The open case of this room and category whose last message is at or after
+    `since`: the same room id (a copied topic is another room), or, for reports
+    without one (private), the same configured room and no id."""
+    same_room = "room_id = ?" if room_id is not None else "room = ? and room_id is null"
     rows = list(
         db.query(
-            f"select * from cases where room = ? and category = ? and {in_clause('status', OPEN_STATUSES)}"
+            f"select * from cases where {same_room} and category = ? and {in_clause('status', OPEN_STATUSES)}"
             " and last_message_at >= ? order by last_message_at desc limit 1",
-            [room, category, *OPEN_STATUSES, since.isoformat()],
+            [room_id if room_id is not None else room, category, *OPEN_STATUSES, since.isoformat()],
         )
     )
     return case_from_row(rows[0]) if rows else None
@@ -126,10 +133,12 @@ def open_case(
     rules: tuple[str, ...],
     explicit: bool,
     status: str = PENDING,
+    room_id: str | None = None,
 ) -> Case:
     case_id = db["cases"].insert(
         {
             "room": room,
+            "room_id": room_id,
             "community": community,
             "station": station,
             "officer": officer,

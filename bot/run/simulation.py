@@ -20,8 +20,11 @@ from bot.feature import DetectorLike
 
 
 class Simulation:
-    def __init__(self, config: Config, start: datetime, detector: DetectorLike, db_path: Path):
+    def __init__(self, config: Config, start: datetime, detector: DetectorLike, db_path: Path, *, bind_by_name: bool = True):
         self.config = config
+        # SPEC.md "Identity": the simulator binds configured people by name; off, they
+        # are bound only by config ids and 绑定 (to try the unbound paths).
+        self.bind_by_name = bind_by_name
         self.clock = VirtualClock(start)
         self.detector = detector
         self.db_path = db_path
@@ -33,7 +36,7 @@ class Simulation:
         self.inputs: list[tuple[int, ScenarioEvent]] = []
 
     async def start(self) -> None:
-        self.app = App(self.config, self.clock, self.transport, self.detector, db_path=self.db_path)
+        self.app = App(self.config, self.clock, self.transport, self.detector, db_path=self.db_path, names_are_ids=self.bind_by_name)
         await self.app.start()
         await self.app.outbox.drain()
 
@@ -94,15 +97,15 @@ class Simulation:
         return self.app
 
 
-async def run_scenario(scenario: Scenario, config: Config, detector: DetectorLike, db_path: Path | None = None) -> list[dict]:
+async def run_scenario(scenario: Scenario, config: Config, detector: DetectorLike, db_path: Path | None = None, *, bind_by_name: bool = True) -> list[dict]:
     """Run a whole scenario and return its transcript (one dict per message sent)."""
-    return (await simulate(scenario, config, detector, db_path)).transcript()
+    return (await simulate(scenario, config, detector, db_path, bind_by_name=bind_by_name)).transcript()
 
 
-async def simulate(scenario: Scenario, config: Config, detector: DetectorLike, db_path: Path | None = None) -> Simulation:
+async def simulate(scenario: Scenario, config: Config, detector: DetectorLike, db_path: Path | None = None, *, bind_by_name: bool = True) -> Simulation:
     """Run a whole scenario; the stopped Simulation keeps what was said and sent."""
     with tempfile.TemporaryDirectory(prefix="pingan-sim-") as tmp:
-        sim = Simulation(config, scenario.start, detector, db_path or Path(tmp) / "simulate.db")
+        sim = Simulation(config, scenario.start, detector, db_path or Path(tmp) / "simulate.db", bind_by_name=bind_by_name)
         await sim.start()
         try:
             for event in scenario.events:

@@ -22,6 +22,11 @@ class SentMessage:
             out["room"] = m.room
         else:
             out["contact"] = m.contact
+        # Ids are names here; one that differs (a bound WeChat id) is shown.
+        if m.room_id is not None and m.room_id != m.room:
+            out["room_id"] = m.room_id
+        if m.contact_id is not None and m.contact_id != m.contact:
+            out["contact_id"] = m.contact_id
         if m.text or not m.file:
             out["text"] = m.text
         if m.file:

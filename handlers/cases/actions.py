@@ -90,7 +90,7 @@ def _tell_reporter(ctx: Context, case: Case, text: str) -> list[Outgoing]:
     """One line in the group, @-mentioning the reporter, no details (privacy)."""
     if not ctx.services.config.bot.notify_reporter:
         return []
-    return [Outgoing(text=text, room=case.room, mentions=(case.reporter,))]
+    return [Outgoing(text=text, room=case.room, room_id=case.room_id, mentions=(case.reporter,))]
 
 
 def help_(ctx: Context, cmd: Command, *, text: str) -> Work:

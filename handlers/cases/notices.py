@@ -59,14 +59,21 @@ def ack_message(case: Case, reporter: str, bot_name: str, *, privately: bool = F
     urgent = case.severity == "urgent" and not joined
     if privately:
         return Outgoing(text=text, contact=reporter, urgent=urgent, key=key)
-    return Outgoing(text=text, room=case.room, mentions=(reporter,), urgent=urgent, key=key)
+    return Outgoing(text=text, room=case.room, room_id=case.room_id, mentions=(reporter,), urgent=urgent, key=key)
 
 
 def officer_notice(case: Case, reporter: str, at: datetime, text: str, *, upgraded: bool = False, suspected: bool = False) -> Outgoing:
     """The responsible officer's private notice of a new (or now urgent, or suspected) case."""
     title = "【案件升级为紧急】" if upgraded else "【疑似警情·待核实】" if suspected else "【新警情】"
+    headline = f"{title}{case.label} {CATEGORIES.get(case.category, case.category)} · {SEVERITIES.get(case.severity, case.severity)}"
+    # For the officers' room while the officer has not bound their WeChat id: what
+    # happened where, never who reported it or what they wrote.
+    redacted = (
+        f"{headline}（{case.community}）\n责任民警{case.officer}尚未绑定微信，报告人和原文不在群内显示。"
+        f"请{case.officer}私聊本助手发送“绑定 验证码”，绑定后发送“详情 {case.id}”查看。"
+    )
     lines = [
-        f"{title}{case.label} {CATEGORIES.get(case.category, case.category)} · {SEVERITIES.get(case.severity, case.severity)}",
+        headline,
         f"社区：{case.community}（{case.room}）",
         f"报告人：{reporter}",
         f"时间：{minute_text(at)}",
@@ -75,14 +82,15 @@ def officer_notice(case: Case, reporter: str, at: datetime, text: str, *, upgrad
     if suspected:
         lines.append(f"疑似依据（模型特征）：{'、'.join(case.keywords) or '无'}")
         lines.append(f"词库未确认，未在群内回复。属实请回复“核实 {case.id}”，不属实请回复“误报 {case.id}”。")
-        return Outgoing(text="\n".join(lines), contact=case.officer, key=f"case:{case.id}:suspected")
+        return Outgoing(text="\n".join(lines), contact=case.officer, key=f"case:{case.id}:suspected", redacted=redacted)
     if case.keywords:
         label = "疑似依据（模型特征）" if SUSPECTED_RULE in case.rules else "关键词"
         lines.append(f"{label}：{'、'.join(case.keywords)}")
     if case.explicit and not case.keywords:
         lines.append("依据：群众主动举报/求助")
     lines.append(f"回复“认领 {case.id}”认领。")
-    return Outgoing(text="\n".join(lines), contact=case.officer, urgent=case.severity == "urgent", key=f"case:{case.id}:notice" + (":urgent" if upgraded else ""))
+    key = f"case:{case.id}:notice" + (":urgent" if upgraded else "")
+    return Outgoing(text="\n".join(lines), contact=case.officer, urgent=case.severity == "urgent", key=key, redacted=redacted)
 
 
 def leader_and_room(station: Station, case: Case, private: str, room: str, keys: tuple[str, str], *, urgent: bool = False) -> list[Outgoing]:

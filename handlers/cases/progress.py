@@ -43,7 +43,7 @@ def answer_progress(services: Services, msg: Incoming) -> Work:
 
     def answer(db: sqlite_utils.Database) -> Outcome:
         case = case_store.get_case(db, case_id)
-        if case is None or case.room != room:
+        if case is None or (case.room_id or case.room) != msg.room_id:
             return reply(f"本群没有#{case_id}，请核对编号。")
         senders = {m["sender"] for m in case_store.case_messages(db, case_id)}
         if msg.sender not in senders | {case.reporter} and services.people.officer(msg) is None:

@@ -162,7 +162,7 @@ def _record(services: Services, db: sqlite_utils.Database, msg: Incoming, text: 
     """Open a case or join the room's open case of the same category from the last
     30 minutes, and decide who hears of it: all in the one transaction."""
     at, config = msg.at, services.config
-    existing = case_store.find_mergeable(db, group.room, report.category, at - MERGE_WINDOW)
+    existing = case_store.find_mergeable(db, group.room, msg.room_id, report.category, at - MERGE_WINDOW)
     if existing is not None:
         severity = max(existing.severity, report.severity, key=SEVERITY_RANK.__getitem__)
         case = case_store.join_case(db, existing, at=at, sender=msg.sender, text=text, keywords=report.keywords, severity=severity)
@@ -187,6 +187,7 @@ def _record(services: Services, db: sqlite_utils.Database, msg: Incoming, text: 
             rules=report.rules,
             explicit=report.explicit,
             status=case_store.UNVERIFIED if report.suspected else case_store.PENDING,
+            room_id=msg.room_id,
         )
     if case.status == case_store.UNVERIFIED:
         # Only the officer hears of a suspected report, marked 疑似, with why. No group

@@ -59,8 +59,9 @@ INNER_RULES = [
     # features; only the runtime may know them, and the core never needs the runtime.
     ("bot", ("bot.run", "bot.__main__"), ("handlers", "bot.run")),  # __main__: `python -m bot` starts the CLI
     # The two feature families never import each other; the runtime wires them.
-    ("handlers.cases", (), ("handlers.guard",)),
-    ("handlers.guard", (), ("handlers.cases",)),
+    ("handlers.cases", (), ("handlers.guard", "handlers.identity")),
+    ("handlers.guard", (), ("handlers.cases", "handlers.identity")),
+    ("handlers.identity", (), ("handlers.cases", "handlers.guard")),
     ("handlers", (), ("bot.run",)),
 ]
 

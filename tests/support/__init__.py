@@ -96,6 +96,7 @@ def run_inline(
     start: str = "2026-03-02T06:00:00+08:00",
     end: str = "2026-03-03T00:00:00+08:00",
     db_path: Path | None = None,
+    bind_by_name: bool = True,
 ) -> list[dict]:
     """The one scenario runner: `events` (as `say` and `restart` make them) on the test
     config, or on `config_text`, through the simulator and the virtual clock, with
@@ -107,7 +108,7 @@ def run_inline(
     # Stable, as the scenario loader: events at one moment keep their written order.
     ordered = tuple(sorted(events, key=lambda e: e.at))
     scenario = Scenario(directory / "inline", config, _when(start), _when(end), ordered)
-    return asyncio.run(run_scenario(scenario, load_config(config), detector, db_path))
+    return asyncio.run(run_scenario(scenario, load_config(config), detector, db_path, bind_by_name=bind_by_name))
 
 
 def run_file(name: str, detector, db_path: Path | None = None) -> list[dict]:
