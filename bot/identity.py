@@ -35,14 +35,13 @@ class Person:
 
 
 def configured_people(config: Config) -> dict[str, Person]:
-    people: dict[str, Person] = {}
+    # Officers first (an officer who also stands guard is an officer), then staff.
+    people = {o.name: Person(o.name, o.station, o) for o in config.officers}
     for school in config.schools:
         for shift in school.shifts:
             for names in shift.roster.values():
                 for name in names:
                     people.setdefault(name, Person(name, school.station, None))
-    for officer in config.officers:  # an officer who also stands guard is an officer
-        people[officer.name] = Person(officer.name, officer.station, officer)
     return people
 
 

@@ -19,7 +19,7 @@ class Binding:
     name: str
     wechat_id: str
     bound_at: datetime
-    via: str  # "invite" (绑定 with a code) or "config" is never stored: config ids live in the config
+    via: str  # how: "invite" (绑定 with a code); ids given in the config are not stored
 
 
 def code_hash(code: str) -> str:

@@ -123,10 +123,13 @@ def _register_optional_commands() -> None:
     """Commands whose modules are built by other features register themselves here."""
     from bot.run.backup_cli import backup_command
     from bot.run.export_cli import export_command, feedback_command
+    from bot.run.people_cli import invite_command, people_command
 
     main.add_command(backup_command, "backup")
     main.add_command(export_command, "export")
     main.add_command(feedback_command, "feedback")
+    main.add_command(invite_command, "invite")
+    main.add_command(people_command, "people")
     from nlp.cli import classify_command, eval_command, train_command
 
     main.add_command(classify_command, "classify")

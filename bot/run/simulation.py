@@ -84,6 +84,7 @@ class Simulation:
             # Ids are names here: the bot's id is its name.
             is_self=sender_id == self.config.bot.name,
             sender_id=sender_id,
+            room_id=event.room_id or event.room,
         )
         await self.transport.deliver(msg)
         await self._running().outbox.drain()
