@@ -85,10 +85,11 @@ def _record(db: sqlite_utils.Database, candidates: list[ShiftDay], msg: Incoming
     sd, duty = next(((sd, d) for sd, d in duties if person in d), duties[0])
     checkin, new = store.record_checkin(db, sd.school.id, sd.shift.name, sd.day, person, msg.at, person in duty)
     when = f"{checkin.at.astimezone(tz):%H:%M}"
+    shown = clip(person, 12)  # a display name is the sender's to choose: never a wall of text
     if not new:
-        text = f"{person}已于{when}登记{sd.shift.name}到岗，无需重复回复。"
+        text = f"{shown}已于{when}登记{sd.shift.name}到岗，无需重复回复。"
     elif checkin.on_duty:
-        text = f"{person} {when} 到岗，已记录。"
+        text = f"{shown} {when} 到岗，已记录。"
     else:
-        text = f"{person} {when} 协助{sd.shift.name}，已记录，谢谢！"
+        text = f"{shown} {when} 协助{sd.shift.name}，已记录，谢谢！"
     return Outcome(sends=[Outgoing(text=text, room=sd.school.room, room_id=msg.room_id)])

@@ -94,7 +94,7 @@ class GuardRoom:
         if match.ask is Ask.CHECK_IN:
             return check_in(school, msg, self.tz, self.services.people.staff_name(msg))
         if match.ask is Ask.SWAP:
-            return swap(school, msg, match.command, self.tz)
+            return swap(school, msg, match.command, self.tz, self.services.people.staff_name(msg))
         if match.ask in (Ask.THIS_WEEK, Ask.NEXT_WEEK):
             return self.table.on_request(school, msg, next_week=match.ask is Ask.NEXT_WEEK)
         reported = self._report(school, msg)

@@ -19,6 +19,7 @@ from bot.feature import Outcome, Work
 from handlers.guard.calendar import DayOff, day_off, holiday_name
 from handlers.guard.dates import day_label, parse_day
 from handlers.guard.roster import ShiftDay, on_duty
+from handlers.text import clip
 from storage import guard_posts as store
 
 COMMAND = "代班"
@@ -27,6 +28,9 @@ USAGE = "代班格式：代班 日期 班次 代班人，如：代班 3月5日 �
 
 # "代班" opens a command when a date (or a separator) follows; "代班的事明天再说" is chat.
 _COMMAND_START = re.compile(r"^代班(?=$|[\s:：@\d今明后大周星礼下本这])")
+
+
+MAX_NAME = 12  # longer than any person's name: refused, never echoed
 
 
 def is_swap_command(command: str) -> bool:
@@ -63,13 +67,16 @@ def parse_swap(school: School, command: str, today: date) -> SwapRequest:
     if len(words) != 3:
         raise Refusal(USAGE)
     day_word, shift_word, replacement = words
+    if len(replacement) > MAX_NAME:
+        # A name is a few characters; nothing longer is stored or echoed back.
+        raise Refusal(f"代班人姓名太长（{len(replacement)}字），请只写姓名（{MAX_NAME}字以内）。")
     day = parse_day(day_word, today)
     if day is None:
-        raise Refusal(f"没看懂日期“{day_word}”。{USAGE}")
+        raise Refusal(f"没看懂日期“{clip(day_word, 12)}”。{USAGE}")
     shift = _find_shift(school, shift_word)
     if shift is None:
         names = "、".join(s.name for s in school.shifts)
-        raise Refusal(f"{school.name}没有“{shift_word}”这个班次，可选：{names}。")
+        raise Refusal(f"{school.name}没有“{clip(shift_word, 12)}”这个班次，可选：{names}。")
     return SwapRequest(day, shift, replacement)
 
 
@@ -81,7 +88,7 @@ def _day_off_words(why: DayOff, day: date) -> str:
     return f"（{holiday_name(day)}）" if why is DayOff.HOLIDAY else _DAY_OFF_WORDS[why]
 
 
-def swap(school: School, msg: Incoming, command: str, tz: tzinfo) -> Work:
+def swap(school: School, msg: Incoming, command: str, tz: tzinfo, person: str | None) -> Work:
     """The work for a 代班 command: what can be checked from the message and the
     config is checked here; who is on duty, in the transaction that records it."""
     now = msg.at.astimezone(tz)
@@ -96,26 +103,29 @@ def swap(school: School, msg: Incoming, command: str, tz: tzinfo) -> Work:
         why = day_off(school, sd.day)
         if why is not None:
             raise Refusal(f"{day_label(sd.day, today)}不是上课日{_day_off_words(why, sd.day)}，没有护学岗，无需代班。")
-        if request.replacement == msg.sender:
+        if person is None:
+            # The name shown is bound to another WeChat id: not that person's swap to make.
+            raise Refusal(f"此微信号不是已绑定的{clip(msg.sender, 12)}，不能登记代班。")
+        if request.replacement == person:
             raise Refusal("代班人不能是自己。")
     except Refusal as refusal:
         return Work.send(_refused(school, msg, str(refusal)))
-    return Work.transact(lambda db: _record(db, sd, msg, request.replacement, today))
+    return Work.transact(lambda db: _record(db, sd, msg, person, request.replacement, today))
 
 
-def _record(db: sqlite_utils.Database, sd: ShiftDay, msg: Incoming, replacement: str, today: date) -> Outcome:
+def _record(db: sqlite_utils.Database, sd: ShiftDay, msg: Incoming, sender: str, replacement: str, today: date) -> Outcome:
     # Checked and written in one transaction: two swaps at once cannot both hand on
-    # the same place.
-    sender, school = msg.sender, sd.school
+    # the same place. `sender`: who the swap is from, by bound id (or name until bound).
+    school = sd.school
     label = f"{day_label(sd.day, today)}{sd.shift.name}"
     duty = on_duty(db, sd)
     if sender not in duty:
         listed = "、".join(duty) if duty else "无人"
-        return Outcome(sends=[_refused(school, msg, f"{sender}不在{label}的值班名单上（当班：{listed}），只有当班人员可以找人代班。")])
+        return Outcome(sends=[_refused(school, msg, f"{clip(sender, 12)}不在{label}的值班名单上（当班：{listed}），只有当班人员可以找人代班。")])
     if replacement in duty:
         return Outcome(sends=[_refused(school, msg, f"{replacement}已在{label}值班。")])
     store.add_swap(db, store.Swap(school.id, sd.shift.name, sd.day, sender, replacement, msg.at))
-    text = f"代班已登记：{day_label(sd.day)}{sd.shift.name} {sd.hours} 由{replacement}代替{sender}。"
+    text = f"代班已登记：{day_label(sd.day)}{sd.shift.name} {sd.hours} 由{replacement}代替{clip(sender, 12)}。"
     return Outcome(sends=[Outgoing(text=text, room=school.room, room_id=msg.room_id, mentions=(replacement,))])
 
 

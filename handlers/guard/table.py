@@ -62,8 +62,9 @@ def has_school_day(school: School, first: date, last: date, tz: tzinfo) -> bool:
     return any(shift_days(school, first + timedelta(days=i), tz) for i in range((last - first).days + 1))
 
 
-def render_table(school: School, first: date, last: date, swaps: list[store.Swap], tz: tzinfo) -> str:
-    """The table text for dates `first`..`last` (a Monday–Sunday week)."""
+def render_table(school: School, first: date, last: date, swaps: list[store.Swap], tz: tzinfo, unbound: tuple[str, ...] = ()) -> str:
+    """The table text for dates `first`..`last` (a Monday–Sunday week); `unbound`:
+    staff on it whose WeChat id is not bound yet (their 到岗 counts by name)."""
     lines = [f"【护学岗值班表】{school.name} {first.month}月{first.day}日–{last.month}月{last.day}日"]
     single = len(school.shifts) == 1
     if single:
@@ -88,6 +89,8 @@ def render_table(school: School, first: date, last: date, swaps: list[store.Swap
         lines.append("这一周没有上课日，护学岗暂停。")
     else:
         lines.append("到岗后请在群里回复“到岗”；需要换班请发：代班 日期 班次 代班人")
+    if unbound:
+        lines.append(f"提醒：{'、'.join(unbound)}尚未绑定微信，到岗暂按微信名登记；请向社区民警索取验证码，私聊本助手发送“绑定 验证码”。")
     return "\n".join(lines)
 
 
@@ -117,7 +120,10 @@ class WeeklyTable:
         return Work.query(lambda db: Outcome(sends=[Outgoing(text=self._text(db, school, first, last), room=school.room, room_id=msg.room_id)]))
 
     def _text(self, db: sqlite_utils.Database, school: School, first: date, last: date) -> str:
-        return render_table(school, first, last, store.swaps_between(db, school.id, first, last), self.tz)
+        people = self.services.people
+        staff = dict.fromkeys(name for shift in school.shifts for names in shift.roster.values() for name in names)
+        unbound = tuple(name for name in staff if not people.is_bound(name))
+        return render_table(school, first, last, store.swaps_between(db, school.id, first, last), self.tz, unbound)
 
     def weekly(self, job: Job, fire_time: datetime) -> Work:
         school = school_of(self.services.config, job.data["school"])

@@ -3,11 +3,13 @@ attendance figures written when the shift ends."""
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from handlers.guard.room import Ask
 from storage.guard_posts import attendance_for_month, attendance_summary
+from tests import support
 from tests.guard.support import YC1Z, local_time, database, in_room, message, room, run, say, to_contact
 
 MONDAY = "2026-03-02"
@@ -137,3 +139,26 @@ def test_monthly_attendance_figures_per_school_shift_and_person(tmp_path):
     assert xjxx.on_time == 0 and xjxx.missed == xjxx.on_duty == 11
     assert attendance_summary(db, date(2026, 4, 1), date(2026, 4, 30)).rate_text == "—"
     assert attendance_summary(db, date(2026, 3, 1), date(2026, 3, 31), []).on_duty == 0
+
+
+def test_a_checkin_from_another_id_with_a_bound_name_is_not_counted(tmp_path):
+    """Staff are bound like officers (the simulator binds them by name): 到岗 from a
+    contact showing 张老师's name with another id is not 张老师's check-in."""
+    transcript = run(
+        tmp_path,
+        support.say("2026-03-02 21:20", "张老师", "到岗", YC1Z, sender_id="wx-fake"),
+        start="2026-03-02 21:00",
+        end="2026-03-02 21:25",
+    )
+    [reply] = [m for m in in_room(transcript, YC1Z) if not m["text"].startswith("【护学岗提醒】")]
+    assert reply["text"] == "此微信号不是已绑定的张老师，到岗未登记。"
+    assert database(tmp_path)["guard_checkins"].count == 0
+
+
+def test_the_duty_table_warns_about_staff_not_yet_bound(tmp_path):
+    from handlers.guard.table import render_table
+    from tests.guard.support import guard_posts
+
+    school = guard_posts().services.config.schools[0]
+    text = render_table(school, date(2026, 3, 2), date(2026, 3, 8), [], ZoneInfo("Asia/Shanghai"), unbound=("张老师",))
+    assert text.endswith("提醒：张老师尚未绑定微信，到岗暂按微信名登记；请向社区民警索取验证码，私聊本助手发送“绑定 验证码”。")

@@ -186,3 +186,11 @@ def test_refusals_for_a_closed_day_and_a_holiday_outside_the_term(tmp_path):
 def test_swap_with_the_date_glued_to_the_command(tmp_path):
     transcript = run(tmp_path, say("2026-03-02 12:00", "张老师", "代班3月5日 晚间护学岗 王老师"), start="2026-03-02 11:00", end="2026-03-02 13:00")
     assert confirmations(transcript) == [("2026-03-02 12:00", "代班已登记：3月5日（周四）晚间护学岗 21:30–22:10 由王老师代替张老师。", ["王老师"])]
+
+
+def test_a_huge_replacement_name_is_refused_in_one_short_line(tmp_path):
+    """Nothing a user typed is echoed back beyond a short limit (issue: identity, echo bounds)."""
+    name = "王" * 20_000
+    transcript = run(tmp_path, say("2026-03-02 12:00", "张老师", f"代班 3月5日 晚间护学岗 {name}"), start="2026-03-02 11:00", end="2026-03-02 13:00")
+    [reply] = in_room(transcript, YC1Z)
+    assert "太长" in reply["text"] and len(reply["text"]) < 80 and "\n" not in reply["text"]
