@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 
 from handlers.guard.calendar import is_state_workday
 
+from tests.e2e.gateway import contact_id
+
 REPO = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Shanghai")
 # Every wait in the e2e tests polls at this interval, up to a timeout.
@@ -132,7 +134,8 @@ def _s(text: str) -> str:
 
 
 def write_config(directory: Path, shift: GuardShift, web_port: int, outbox: str = "") -> Path:
-    """pingan.toml for the world above; its database is a fresh file next to it."""
+    """pingan.toml for the world above; its database is a fresh file next to it. The
+    officers are bound by `wechat_id` to the gateway's contacts of their names."""
     path = directory / "pingan.toml"
     path.write_text(f"""
 [bot]
@@ -154,15 +157,18 @@ officers_room = {_s(OFFICERS_ROOM)}
 [[officers]]
 name = "李警官"
 station = "guanyuan"
+wechat_id = {_s(contact_id("李警官"))}
 
 [[officers]]
 name = "陈警官"
 station = "guanyuan"
+wechat_id = {_s(contact_id("陈警官"))}
 
 [[officers]]
 name = "王所长"
 station = "guanyuan"
 role = "leader"
+wechat_id = {_s(contact_id("王所长"))}
 
 [[groups]]
 room = {_s(ROOM)}

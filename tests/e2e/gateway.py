@@ -8,6 +8,7 @@ read what the bot sent through its HTTP control port. CI installs it with
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import queue
@@ -24,6 +25,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 E2E_DIR = Path(__file__).parent
+
+
+def contact_id(name: str) -> str:
+    """The id the mock puppet gives a contact of this name (puppet-server.js `stableId`)."""
+    return "wxid_" + hashlib.sha1(name.encode()).hexdigest()[:12]
 SERVER_SCRIPT = E2E_DIR / "puppet-server.js"
 
 
