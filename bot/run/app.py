@@ -13,12 +13,13 @@ from pathlib import Path
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.events import Outgoing
 from bot.identity import People
 from bot.feature import DetectorLike, Feature, Job, JobFunc, Services
 from bot.outbox import Outbox
 from bot.rate_limit import RateLimiter
 from bot.run.pipeline import DuplicateFilter, Pipeline
-from bot.run.storage_watch import StorageWatch
+from bot.run.storage_watch import StorageWatch, admins
 from bot.run.work import WorkRunner
 from bot.scheduler import Scheduler
 from bot.transports.base import Transport
@@ -71,6 +72,9 @@ class App:
         self.watch.held = lambda: self.outbox.memory_count
         self.watch.on_failing = self._schedule_storage_retry
         self.outbox.on_storage_change = self.watch.check
+        if hasattr(transport, "on_problem"):
+            # The Wechaty transport notices rooms that copy a configured topic.
+            transport.on_problem = self.tell_admins  # type: ignore[attr-defined]
         self._tasks: list[asyncio.Task] = []
 
     async def _run_job(self, job: Job, fire_time: datetime) -> bool:
@@ -91,6 +95,15 @@ class App:
         await self.watch.check()
         if self.watch.failing:
             self._schedule_storage_retry()
+
+    async def tell_admins(self, problem: str) -> None:
+        """A problem in the chat network (one line from the transport), sent privately
+        to the admins. Urgent, like the storage alarm: it concerns where notices go."""
+        for name in admins(self.config):
+            try:
+                await self.outbox.put(Outgoing(text=f"【系统告警】{problem}", contact=name, urgent=True))
+            except Exception:  # noqa: BLE001 - the alarm must not break message handling
+                log.exception("无法通知管理员 %s", name)
 
     @property
     def transport_state(self) -> str:

@@ -48,7 +48,8 @@ async def _run_locked(config: Config, connection: WechatyConnection, detector: D
     check_database_present(config.bot.database, new_database)
 
     clock = RealClock(config.bot.tz)
-    transport = WechatyTransport(connection.endpoint, connection.token, config.bot.name, clock.now, login_timeout)
+    transport = WechatyTransport(connection.endpoint, connection.token, config.bot.name, clock.now, login_timeout,
+                                 watch_topics=config.known_rooms)
     limits = config.outbox
     app = App(
         config,

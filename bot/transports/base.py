@@ -6,6 +6,10 @@ from typing import Awaitable, Callable, Protocol
 from bot.events import Incoming, Outgoing
 
 IncomingHandler = Callable[[Incoming], Awaitable[None]]
+# Told about something in the chat network an operator should fix (one line, in
+# Chinese, e.g. two rooms with one configured topic). A transport that can notice
+# such things has an `on_problem` attribute of this type; the App sets it.
+ProblemHandler = Callable[[str], Awaitable[None] | None]
 
 
 class TransportError(Exception):

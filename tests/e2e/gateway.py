@@ -4,10 +4,19 @@ The gateway is a Node process: npm `wechaty-puppet-service`'s PuppetServer over
 `wechaty-puppet-mock`, populated from a fixture. Tests make its contacts speak and
 read what the bot sent through its HTTP control port. CI installs it with
 `npm ci --prefix tests/e2e`.
+
+Impostors and copied rooms: `add_contact("陈警官")` makes a second person of that
+name (a new id) and `add_room(topic, members)` a second room with a configured
+topic; both return the new id, which `say(...)` takes in place of a name or topic
+(a name or topic that several share is refused by the gateway: say which one).
+`sent()` records carry `roomId` / `contactId`, so a test sees which of two
+same-named recipients got a message. Additions are written into the fixture too:
+after `kill()` and `start()` the gateway presents the same world, same ids.
 """
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import json
 import os
@@ -40,6 +49,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _room_id(topic: str) -> str:
+    """The id the gateway derives from a fixture room's topic (puppet-server.js stableId)."""
+    return hashlib.sha1(topic.encode("utf-8")).hexdigest()[:12] + "@chatroom"
+
+
 def _check_installed() -> str:
     node = shutil.which("node")
     if node is None:
@@ -60,7 +74,8 @@ class PuppetGateway:
         self.port = port or free_port()
         self._workdir = Path(tempfile.mkdtemp(prefix="pingan-gateway-"))
         self._fixture_path = self._workdir / "fixture.json"
-        self._fixture_path.write_text(json.dumps(fixture, ensure_ascii=False), encoding="utf-8")
+        self.fixture = copy.deepcopy(fixture)
+        self._save_fixture()
         self.log_path = self._workdir / "gateway.log"
         self._process: subprocess.Popen[str] | None = None
         self.control_port: int | None = None
@@ -141,6 +156,9 @@ class PuppetGateway:
     def read_log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
 
+    def _save_fixture(self) -> None:
+        self._fixture_path.write_text(json.dumps(self.fixture, ensure_ascii=False), encoding="utf-8")
+
     # ---- control API (async: the bot under test shares the event loop) --------------
 
     async def say(self, sender: str, text: str | None = None, room: str | None = None,
@@ -153,6 +171,64 @@ class PuppetGateway:
         if id is not None:
             body["id"] = id
         return str((await self._call("POST", "/say", body))["messageId"])
+
+    async def add_contact(self, name: str, *, id: str | None = None, friend: bool = True,
+                          rooms: tuple[str, ...] | list[str] = ()) -> str:
+        """A new person called `name`, even if someone already is (an impostor: a new
+        id), a friend of the bot unless `friend=False`, and a member of `rooms`
+        (topics or ids). Returns their id."""
+        body: dict[str, Any] = {"name": name, "friend": friend, "rooms": list(rooms)}
+        if id is not None:
+            body["id"] = id
+        added = await self._call("POST", "/contact", body)
+        person = {"name": name, "id": added["id"]}
+        self.fixture.setdefault("contacts", []).append({**person, "friend": friend})
+        world = await self.world()
+        for room in world["rooms"]:
+            if added["id"] in room["members"]:
+                self._fixture_room(room["id"]).setdefault("members", []).append(person)
+        self._save_fixture()
+        return str(added["id"])
+
+    async def add_room(self, topic: str, members: tuple[Any, ...] | list[Any] = (), *,
+                       id: str | None = None) -> str:
+        """A new room with `topic`, even one another room has (a copy: a new id).
+        Members are names (the first person of that name), ids, or {"id": ...}.
+        Returns the room's id."""
+        body: dict[str, Any] = {"topic": topic, "members": list(members)}
+        if id is not None:
+            body["id"] = id
+        added = await self._call("POST", "/room", body)
+        self.fixture.setdefault("rooms", []).append({
+            "topic": topic, "id": added["id"],
+            "members": [{"name": m["name"], "id": m["id"]} for m in added["members"]],
+        })
+        self._save_fixture()
+        return str(added["id"])
+
+    def _fixture_room(self, room_id: str) -> dict[str, Any]:
+        """The fixture's entry of a room, its id written in so a restart keeps it."""
+        for room in self.fixture.get("rooms", []):
+            if room.get("id") == room_id:
+                return room
+        for room in self.fixture.get("rooms", []):
+            if "id" not in room and _room_id(room["topic"]) == room_id:
+                room["id"] = room_id
+                return room
+        raise KeyError(room_id)
+
+    async def world(self) -> dict[str, Any]:
+        """Who and what the gateway holds: {"self": id, "contacts": [{"id", "name",
+        "friend"}], "rooms": [{"id", "topic", "members": [ids]}]}."""
+        return dict(await self._call("GET", "/world"))
+
+    async def contact_ids(self, name: str) -> list[str]:
+        """The ids of everyone called `name` (the original first, impostors after)."""
+        return [c["id"] for c in (await self.world())["contacts"] if c["name"] == name]
+
+    async def room_ids(self, topic: str) -> list[str]:
+        """The ids of every room with `topic` (the original first, copies after)."""
+        return [r["id"] for r in (await self.world())["rooms"] if r["topic"] == topic]
 
     async def rename_room(self, room: str, topic: str) -> None:
         await self._call("POST", "/topic", {"room": room, "topic": topic})

@@ -14,12 +14,16 @@
  *
  * Fixture:
  *   { "self": "平安助手",
- *     "contacts": ["李警官", {"name": "", "id": "wxid_noname"}],
+ *     "contacts": ["李警官", {"name": "", "id": "wxid_noname"},
+ *                  {"name": "李警官", "id": "wxid_impostor", "friend": false}],
  *     "rooms": [{"topic": "官园社区警民联系群1", "members": ["张大妈", "李警官"]},
  *               {"topic": "", "id": "notopic@chatroom", "members": ["张大妈"]}] }
  * `"login": false` in the fixture keeps the account logged out (waiting for a scan).
  * Ids are derived from names unless given, so a restarted server (same fixture)
- * presents the same ids, like a real account does after a gateway restart.
+ * presents the same ids, like a real account does after a gateway restart. A room
+ * member given by name is the person whose id derives from that name (the
+ * original); an impostor sharing the name is given by its id. A second room with a
+ * topic already taken gets an id derived from "topic#2" (then #3...).
  *
  * When both servers listen, one JSON line goes to stdout:
  *   {"event": "listening", "grpcPort": 1234, "controlPort": 5678}
@@ -34,9 +38,20 @@
  *                 "id": optional message id; an id already used re-emits that message}
  *                -> {"messageId": "..."}
  *   POST /topic  {"room": topic|id, "topic": "new topic"}  rename a room
+ *   POST /contact {"name": "...", "id": optional, "friend": true|false, "rooms": [topic|id]}
+ *                -> {"id", "name"}  a new person (a second one may share a name:
+ *                   an impostor), added to those rooms
+ *   POST /room   {"topic": "...", "id": optional, "members": [name|id|{"id"}...]}
+ *                -> {"id", "topic", "members": [{"id", "name"}]}  a new room (it may copy
+ *                   a topic)
+ *   GET  /world  -> {"self": id, "contacts": [{"id", "name", "friend"}],
+ *                    "rooms": [{"id", "topic", "members": [ids]}]}
  *   POST /logout {}  the account is logged out (it logs in again when a client reconnects)
- *   GET  /sent   -> [{"seq", "room"|null, "contact"|null, "text", "mentions": [names],
- *                     "file": name|null, "at": ms}]
+ *   GET  /sent   -> [{"seq", "room"|null, "roomId"|null, "contact"|null, "contactId"|null,
+ *                     "text", "mentions": [names], "mentionIds": [ids], "file": name|null,
+ *                     "at": ms}]
+ * A speaker, room or mention given by a name or topic that several share is an
+ * error: give the id.
  *   GET  /state  -> {"loggedIn": bool, "ready": bool}
  */
 import crypto from 'node:crypto'
@@ -91,6 +106,15 @@ function stableId (prefix, key, suffix = '') {
   return prefix + crypto.createHash('sha1').update(key).digest('hex').slice(0, 12) + suffix
 }
 
+/** A stable id not in `taken`: from `key`, else from "key#2", "key#3"... */
+function freshId (taken, prefix, key, suffix = '') {
+  let id = stableId(prefix, key, suffix)
+  for (let n = 2; taken.has(id); n++) {
+    id = stableId(prefix, `${key}#${n}`, suffix)
+  }
+  return id
+}
+
 function asPerson (entry) {
   return typeof entry === 'string' ? { name: entry } : entry
 }
@@ -106,7 +130,8 @@ class World {
     this.rooms = new Map() // id -> RoomMock
     this.user = this.addContact({ name: fixture.self, id: fixture.selfId }, true)
     for (const entry of fixture.contacts || []) {
-      this.addContact(asPerson(entry), true)
+      const person = asPerson(entry)
+      this.addContact(person, person.friend !== false) // {"friend": false}: known, not a friend
     }
     for (const room of fixture.rooms || []) {
       this.addRoom(room)
@@ -119,6 +144,18 @@ class World {
     if (existing) {
       return existing
     }
+    return this.createContact(contactId, name, friend)
+  }
+
+  /** A new person, even one whose name is taken (an impostor): never an existing one. */
+  newContact ({ name, id, friend = true }) {
+    if (id && this.contacts.has(id)) {
+      throw new Error(`contact id ${id} exists`)
+    }
+    return this.createContact(id || freshId(this.contacts, 'wxid_', name), name, friend)
+  }
+
+  createContact (contactId, name, friend) {
     const contact = this.mocker.createContact({
       id: contactId,
       name,
@@ -131,12 +168,17 @@ class World {
   }
 
   addRoom ({ topic, id, members }) {
+    if (id && this.rooms.has(id)) {
+      throw new Error(`room id ${id} exists`)
+    }
     // Room ids must contain `@`: that is how the mock tells rooms from contacts.
-    const roomId = id || stableId('', topic, '@chatroom')
+    const roomId = id || freshId(this.rooms, '', topic, '@chatroom')
     // Room members who are not listed as contacts exist too, but are not friends.
     const memberIdList = [this.user.id]
     for (const entry of members || []) {
-      const member = this.addContact(asPerson(entry), false)
+      const member = typeof entry === 'string' && this.contacts.has(entry)
+        ? this.contacts.get(entry)
+        : this.addContact(asPerson(entry), false)
       memberIdList.push(member.id)
     }
     const room = this.mocker.createRoom({
@@ -154,24 +196,33 @@ class World {
     if (this.contacts.has(nameOrId)) {
       return this.contacts.get(nameOrId)
     }
-    for (const contact of this.contacts.values()) {
-      if (contact.payload.name === nameOrId) {
-        return contact
-      }
-    }
-    throw new Error(`no contact named ${JSON.stringify(nameOrId)}`)
+    const found = [...this.contacts.values()].filter(c => c.payload.name === nameOrId)
+    return only(found, `contact named ${JSON.stringify(nameOrId)}`)
   }
 
   room (topicOrId) {
     if (this.rooms.has(topicOrId)) {
       return this.rooms.get(topicOrId)
     }
-    for (const room of this.rooms.values()) {
-      if (this.mocker.roomPayload(room.id).topic === topicOrId) {
-        return room
-      }
+    const found = [...this.rooms.values()].filter(r => this.topicOf(r.id) === topicOrId)
+    return only(found, `room with topic ${JSON.stringify(topicOrId)}`)
+  }
+
+  /** Make `contact` a member of `room` (a contact added after the start joins rooms). */
+  async join (puppet, room, contact) {
+    const payload = this.mocker.roomPayload(room.id)
+    if (!payload.memberIdList.includes(contact.id)) {
+      this.mocker.roomPayload(room.id, { ...payload, memberIdList: [...payload.memberIdList, contact.id] })
+      await puppet.roomPayloadDirty(room.id)
     }
-    throw new Error(`no room with topic ${JSON.stringify(topicOrId)}`)
+  }
+
+  describe () {
+    return {
+      self: this.user.id,
+      contacts: [...this.contacts.values()].map(c => ({ id: c.id, name: c.payload.name, friend: c.payload.friend })),
+      rooms: [...this.rooms.keys()].map(id => ({ id, topic: this.topicOf(id), members: this.mocker.roomPayload(id).memberIdList })),
+    }
   }
 
   nameOf (contactId) {
@@ -182,6 +233,14 @@ class World {
   topicOf (roomId) {
     return this.mocker.roomPayload(roomId).topic
   }
+}
+
+/** The one match, or an error that says why there is not exactly one. */
+function only (found, what) {
+  if (found.length === 1) {
+    return found[0]
+  }
+  throw new Error(found.length ? `${found.length} matches for ${what}: give the id` : `no ${what}`)
 }
 
 /**
@@ -212,9 +271,12 @@ class RecordingPuppet extends PuppetMock {
     this.sent.push({
       seq: this.sent.length + 1,
       room: isRoom ? this.world.topicOf(conversationId) : null,
+      roomId: isRoom ? conversationId : null,
       contact: isRoom ? null : this.world.nameOf(conversationId),
+      contactId: isRoom ? null : conversationId,
       text: text ?? '',
       mentions: mentionIdList.map(id => this.world.nameOf(id)),
+      mentionIds: [...mentionIdList],
       file: fileBox ? fileBox.name : null,
       at: Date.now(),
     })
@@ -301,6 +363,27 @@ function say (puppet, world, request) {
   })
 }
 
+async function addContact (puppet, world, { name, id, friend, rooms }) {
+  if (typeof name !== 'string') {
+    throw new Error('a contact needs a name')
+  }
+  const targets = (rooms || []).map(room => world.room(room)) // check all before changing anything
+  const contact = world.newContact({ name, id, friend: friend !== false })
+  for (const room of targets) {
+    await world.join(puppet, room, contact)
+  }
+  return { id: contact.id, name: contact.payload.name }
+}
+
+function addRoom (world, { topic, id, members }) {
+  if (typeof topic !== 'string') {
+    throw new Error('a room needs a topic')
+  }
+  const room = world.addRoom({ topic, id, members })
+  const memberIds = world.mocker.roomPayload(room.id).memberIdList.filter(m => m !== world.user.id)
+  return { id: room.id, topic, members: memberIds.map(m => ({ id: m, name: world.nameOf(m) })) }
+}
+
 async function renameRoom (puppet, world, { room, topic }) {
   const target = world.room(room)
   const payload = puppet.mocker.roomPayload(target.id)
@@ -336,6 +419,9 @@ function controlServer (puppet, world) {
     'POST /say': async body => ({ messageId: say(puppet, world, body) }),
     'POST /topic': async body => { await renameRoom(puppet, world, body); return { ok: true } },
     'POST /logout': async () => { await puppet.logout('kicked out by the test'); return { ok: true } },
+    'POST /contact': async body => addContact(puppet, world, body),
+    'POST /room': async body => addRoom(world, body),
+    'GET /world': async () => world.describe(),
     'GET /sent': async () => puppet.sent,
     'GET /state': async () => ({
       loggedIn: puppet.isLoggedIn,

@@ -15,16 +15,20 @@ This is the only package that imports wechaty. The python client (PyPI `wechaty`
   one queue and is handled in arrival order (a report and its follow-up must open
   one case, not race to open two).
 
-Incoming messages become `bot.events.Incoming` (room topic, sender name, text,
-mention names, `mentions_bot`, `is_self`); only text messages are delivered.
-Rooms are found by topic and people by display name through a cached directory,
-refreshed when a lookup misses or a room is renamed.
+Incoming messages become `bot.events.Incoming` (room topic and id, sender name and
+id, text, mention names, `mentions_bot`, `is_self`); only text messages are
+delivered, with names and topics made one line (`bot.text_safety.safe_name`).
+A send to a room or contact id goes to that id. A send by topic or name is looked
+up in a cached directory (refreshed when a lookup misses or a room is renamed) and
+refused when several rooms or people match: one may be an impostor's copy. Two
+rooms sharing a configured topic are reported once (`on_problem`).
 
 The package, one job per module:
     sdk.py         importing python-wechaty lazily, with its shims
     session.py     one connection: open it, queue its events, heartbeat, close
     connection.py  first login, reconnect with backoff, state; TransportStartError
     directory.py   names and ids: the cache and how it is filled from the gateway
+    topics.py      configured topics that several rooms share: noticed and reported
     inbound.py     puppet messages -> Incoming
     outbound.py    Outgoing -> room/contact sends, @-mentions, files
     transport.py   WechatyTransport, composing the above
@@ -43,7 +47,7 @@ from bot.transports.wechaty.connection import (
     parse_endpoint,
 )
 from bot.transports.wechaty.directory import Directory
-from bot.transports.wechaty.outbound import RecipientNotFound
+from bot.transports.wechaty.outbound import AmbiguousRecipient, RecipientNotFound
 from bot.transports.wechaty.sdk import import_wechaty
 from bot.transports.wechaty.transport import WechatyTransport
 
@@ -51,6 +55,7 @@ from bot.transports.wechaty.transport import WechatyTransport
 _import_wechaty = import_wechaty
 
 __all__ = [
+    "AmbiguousRecipient",
     "STATE_CONNECTING",
     "STATE_OFFLINE",
     "STATE_ONLINE",

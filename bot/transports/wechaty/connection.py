@@ -174,6 +174,7 @@ class Connection:
         finally:
             if self._session is session:
                 self._session = None  # no sends through a dying connection
+            tasks |= session.background
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -229,7 +230,7 @@ class Connection:
                 elif kind == "message":
                     await self._on_message(session, payload.message_id)
                 elif kind == "room-topic":
-                    self._loader.directory.topics[payload.room_id] = payload.new_topic
+                    await self._loader.renamed(payload.room_id, payload.new_topic)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - one bad message must not stop the rest
@@ -247,6 +248,17 @@ class Connection:
         self._set_state(STATE_ONLINE, f"logged in as {session.self_name!r} via {self._endpoint}")
         if not self._first_login_done():
             self._first_login.set_result(None)  # type: ignore[union-attr]
+        # Every room, so that two with one configured topic are noticed before anyone
+        # speaks; in the background: messages that arrive meanwhile are not held up.
+        session.background.add(asyncio.create_task(self._list_rooms(session), name="wechaty-rooms"))
+
+    async def _list_rooms(self, session: Session) -> None:
+        try:
+            await self._loader.complete_rooms(session.puppet)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a send by topic lists them again
+            log.warning("could not list the rooms after login: %r", error)
 
     # ---- state --------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""Puppet messages in: each becomes a `bot.events.Incoming` (room topic, sender name,
-text, mention names, `mentions_bot`, `is_self`); only text messages are delivered."""
+"""Puppet messages in: each becomes a `bot.events.Incoming` (room topic and id, sender
+name and id, text, mention names, `mentions_bot`, `is_self`); only text messages are
+delivered. Names and topics arrive through the directory, already `safe_name`d."""
 from __future__ import annotations
 
 import asyncio
@@ -9,6 +10,7 @@ from datetime import datetime
 from typing import Callable
 
 from bot.events import Incoming, bounded_text
+from bot.text_safety import safe_name
 from bot.transports.base import IncomingHandler
 from bot.transports.wechaty.directory import DirectoryLoader
 from bot.transports.wechaty.session import Session
@@ -76,6 +78,10 @@ class Inbound:
             mentions=tuple([await self._mention_name(session, cid) for cid in mention_ids]),
             mentions_bot=self._mentions_bot(session, mention_ids, text),
             is_self=bool(talker_id) and talker_id == session.self_id,
+            # The ids, not the names, say who this is and where a reply goes: anyone
+            # can take a name or a topic (SPEC.md "Identity").
+            sender_id=talker_id,
+            room_id=room_id or None,
         )
 
     async def _mention_name(self, session: Session, contact_id: str) -> str:
@@ -93,8 +99,8 @@ class Inbound:
             raise
         except Exception as error:  # noqa: BLE001 - any wire error: keep the message
             log.info("mentioned contact %s cannot be looked up (%s); kept as its id",
-                     contact_id, error.__class__.__name__)
-            return contact_id
+                     safe_name(contact_id), error.__class__.__name__)
+            return safe_name(contact_id)  # the wire's, like a name: shown to officers
 
     def _mentions_bot(self, session: Session, mention_ids: tuple[str, ...], text: str) -> bool:
         if session.self_id in mention_ids:

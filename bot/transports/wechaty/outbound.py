@@ -1,12 +1,14 @@
 """Messages out: an `Outgoing` sent through one session, text (with @-mentions in
-rooms) first, then the file if any. Recipients are found by topic or name."""
+rooms) first, then the file if any. A recipient given by id (`room_id`,
+`contact_id`) is sent to as is; one given only by topic or name is looked up, and
+refused when the account sees more than one of that topic or name."""
 from __future__ import annotations
 
 import logging
 import warnings
 
 from bot.events import Outgoing
-from bot.transports.base import TransportError
+from bot.transports.base import TransportError, UndeliverableError
 from bot.transports.wechaty.directory import DirectoryLoader
 from bot.transports.wechaty.inbound import AT_SEPARATOR
 from bot.transports.wechaty.sdk import import_wechaty
@@ -21,6 +23,12 @@ class RecipientNotFound(TransportError):
     A TransportError because it can heal (the bot is added to the room later, a
     rename is undone); an outbox may still choose to give up on it sooner.
     """
+
+
+class AmbiguousRecipient(UndeliverableError):
+    """Several rooms have that topic, or several people that name: the send is refused
+    rather than guessed, since the other one may be an impostor's copy. Undeliverable:
+    retrying cannot tell them apart; the sender must give an id."""
 
 
 def _file_box_json(path: str) -> str:
@@ -51,10 +59,7 @@ class Outbound:
 
     async def _send_to_room(self, session: Session, message: Outgoing) -> None:
         assert message.room is not None
-        directory = self._loader.directory
-        room_id = await self._loader.resolve(session.puppet, lambda: directory.room_id(message.room))
-        if room_id is None:
-            raise RecipientNotFound(f"找不到群 / no room with topic {message.room!r}")
+        room_id = message.room_id or await self._room_by_topic(session, message.room)
         room = session.bot.Room.load(room_id)
         if message.text or message.mentions:
             mention_ids, text = await self._mention_ids(session, room_id, message)
@@ -65,16 +70,34 @@ class Outbound:
 
     async def _send_to_contact(self, session: Session, message: Outgoing) -> None:
         assert message.contact is not None
-        directory = self._loader.directory
-        contact_id = await self._loader.resolve(
-            session.puppet, lambda: directory.contact_id(message.contact))
-        if contact_id is None:
-            raise RecipientNotFound(f"找不到联系人 / no contact named {message.contact!r}")
+        contact_id = message.contact_id or await self._contact_by_name(session, message.contact)
         contact = session.bot.Contact.load(contact_id)
         if message.text:
             await contact.say(message.text)
         if message.file:
             await self._send_file(session, contact_id, message.file)
+
+    async def _room_by_topic(self, session: Session, topic: str) -> str:
+        directory = self._loader.directory
+        await self._loader.complete_rooms(session.puppet)
+        found = await self._loader.resolve(session.puppet, lambda: directory.room_ids(topic))
+        if not found:
+            raise RecipientNotFound(f"找不到群 / no room with topic {topic!r}")
+        if len(found) > 1:
+            raise _refused(f"有{len(found)}个群名为“{topic}”，不按群名发送 / "
+                           f"{len(found)} rooms have the topic {topic!r}: not sent by topic")
+        return found[0]
+
+    async def _contact_by_name(self, session: Session, name: str) -> str:
+        directory = self._loader.directory
+        await self._loader.complete_people(session.puppet)
+        found = await self._loader.resolve(session.puppet, lambda: directory.contact_ids(name))
+        if not found:
+            raise RecipientNotFound(f"找不到联系人 / no contact named {name!r}")
+        if len(found) > 1:
+            raise _refused(f"有{len(found)}个联系人名为“{name}”，不按名字发送 / "
+                           f"{len(found)} contacts are named {name!r}: not sent by name")
+        return found[0]
 
     async def _send_file(self, session: Session, conversation_id: str, path: str) -> None:
         await session.puppet.puppet_stub.message_send_file(
@@ -99,3 +122,8 @@ class Outbound:
             log.warning("cannot @%s in %r: not a member of that room", name, message.room)
         prefix = "".join(f"@{name}{AT_SEPARATOR}" for name in unresolved)
         return ids, prefix + message.text
+
+
+def _refused(reason: str) -> AmbiguousRecipient:
+    log.warning("send refused: %s", reason)
+    return AmbiguousRecipient(reason)

@@ -22,6 +22,8 @@ class Session:
     events: asyncio.Queue[tuple[str, Any]] = field(default_factory=asyncio.Queue)
     self_id: str | None = None
     self_name: str = ""
+    # Work started by an event (listing rooms after login), cancelled with the session.
+    background: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def puppet(self) -> Any:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import os
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Iterable
 
 from bot.events import Outgoing
-from bot.transports.base import IncomingHandler, TransportError
+from bot.transports.base import IncomingHandler, ProblemHandler, TransportError
 from bot.transports.log_secrets import register_secret
 from bot.transports.wechaty.connection import STATE_ONLINE, Connection
 from bot.transports.wechaty.directory import Directory, DirectoryLoader
 from bot.transports.wechaty.inbound import Inbound
 from bot.transports.wechaty.outbound import Outbound
 from bot.transports.wechaty.sdk import import_wechaty
+from bot.transports.wechaty.topics import TopicWatch
 
 
 class WechatyTransport:
@@ -28,6 +29,10 @@ class WechatyTransport:
     TransportError while it is not online. Every `heartbeat_interval` seconds it
     pings the gateway, so a frozen gateway or a silently dead link (no TCP reset)
     is noticed too.
+
+    `watch_topics`: the configured room topics. When two rooms the account is in
+    share one of them, the transport logs it and tells `on_problem` (once per
+    topic), and refuses sends to that topic unless they give the room id.
     """
 
     def __init__(
@@ -43,8 +48,10 @@ class WechatyTransport:
         connect_timeout: float = 5.0,
         heartbeat_interval: float | None = 30.0,
         send_timeout: float = 30.0,
+        watch_topics: Iterable[str] = (),
     ) -> None:
-        loader = DirectoryLoader(Directory())
+        self._watch = TopicWatch(watch_topics)
+        loader = DirectoryLoader(Directory(), self._watch)
         self._inbound = Inbound(loader, bot_name, clock_now)
         self._outbound = Outbound(loader)
         # Checks the endpoint first: a malformed one raises ValueError here.
@@ -64,6 +71,15 @@ class WechatyTransport:
     def state(self) -> str:
         return self._connection.state
 
+    @property
+    def on_problem(self) -> ProblemHandler | None:
+        """Told (one line, Chinese) about rooms sharing a watched topic; set by the App."""
+        return self._watch.on_problem
+
+    @on_problem.setter
+    def on_problem(self, handler: ProblemHandler | None) -> None:
+        self._watch.on_problem = handler
+
     async def start(self, on_message: IncomingHandler) -> None:
         if self._connection.running:
             raise RuntimeError("WechatyTransport.start() called twice")
@@ -75,8 +91,10 @@ class WechatyTransport:
         """Send one message: text (with @-mentions in rooms), then the file if any.
 
         Raises TransportError when it may work later (not connected, connection lost,
-        no answer within `send_timeout`, recipient not found), FileNotFoundError when
-        the file to send does not exist (checked first, so nothing is half-sent).
+        no answer within `send_timeout`, recipient not found), UndeliverableError
+        (AmbiguousRecipient) when sent by a topic or name that several rooms or
+        people have, FileNotFoundError when the file to send does not exist (checked
+        first, so nothing is half-sent).
         """
         if message.file is not None and not os.path.isfile(message.file):
             raise FileNotFoundError(f"file to send does not exist: {message.file}")
