@@ -23,6 +23,7 @@ from bot.config import Config
 from bot.events import Incoming, bounded_text
 from bot.feature import Handler
 from bot.run.work import Attempt, WorkRunner
+from bot.text_safety import safe_name
 
 log = logging.getLogger(__name__)
 
@@ -149,4 +150,12 @@ def _well_formed(msg: Incoming) -> Incoming:
     def clean(text: str) -> str:
         return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
-    return dataclasses.replace(msg, text=clean(bounded_text(msg.text)), sender=clean(msg.sender), room=None if msg.room is None else clean(msg.room))
+    # Names and topics on one line with no invisible controls (bot.text_safety), whatever
+    # the transport: they go into officers' notices and logs.
+    return dataclasses.replace(
+        msg,
+        text=clean(bounded_text(msg.text)),
+        sender=safe_name(clean(msg.sender)),
+        room=None if msg.room is None else safe_name(clean(msg.room)),
+        mentions=tuple(safe_name(clean(m)) for m in msg.mentions),
+    )

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from storage import cases as case_store
 from storage.db import Database
 from storage.migrations import MIGRATIONS, TABLE, DuplicateMigration, Migrations, migration
 
@@ -47,10 +46,12 @@ def old_style_database(path: Path, count: int) -> None:
     for step in MIGRATIONS.steps[:count]:
         step.fn(db)
     db.execute(f"PRAGMA user_version = {count}")
-    case_store.open_case(
-        db, at=datetime(2026, 3, 2, 9, 0, tzinfo=CST), room="官园社区警民联系群1", community="官园社区", station="guanyuan",
-        officer="李警官", category="dispute", severity="normal", reporter="张大妈", text="楼下吵架", keywords=(), rules=(), explicit=False,
-    )
+    # Written as the code of that time would: only the first migration's columns.
+    db["cases"].insert({
+        "room": "官园社区警民联系群1", "community": "官园社区", "station": "guanyuan", "officer": "李警官", "category": "dispute",
+        "severity": "normal", "status": "待认领", "reporter": "张大妈", "opened_at": datetime(2026, 3, 2, 9, 0, tzinfo=CST).isoformat(),
+        "last_message_at": datetime(2026, 3, 2, 9, 0, tzinfo=CST).isoformat(), "message_count": 1, "keywords": "[]", "rules": "[]", "explicit": 0,
+    })
     db.conn.close()
 
 
