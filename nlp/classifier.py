@@ -27,6 +27,7 @@ from nlp.detection import NOT_FLAGGED, Detection
 from nlp.detector import Detector
 from nlp.features import MAX_MODEL_CHARS, prepare
 from nlp.model import ModelVerdict, TextModel
+from nlp.quick_check import QuickCheck
 from nlp.urgency import NO_URGENCY, Urgency, UrgencyJudge, order_numbers
 
 # Lexicon rules that mean "not a live report" (nlp/scoring.py _suppressions).
@@ -82,6 +83,9 @@ class Classifier:
         self.urgency = urgency
         self.policy = policy or Policy.from_thresholds(model.thresholds if model else {})
         self._window = lexicon.lexicon.max_chars
+        # Built on the first message, as the model's weights are: start-up
+        # stays that of bare jieba.
+        self._quick: QuickCheck | None = None
 
     @classmethod
     def load(
@@ -107,9 +111,17 @@ class Classifier:
         if not isinstance(text, str) or not text:
             return NOT_FLAGGED
         try:
-            return self._detect(text[:MAX_MODEL_CHARS])
+            text = text[:MAX_MODEL_CHARS]
+            quick = self._quick or self._build_quick()
+            if quick.clear(text):  # ordinary chat: one automaton pass proves no stage flags it
+                return NOT_FLAGGED
+            return self._detect(text)
         except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
             return Detection(flagged=False, rules=(f"error:{type(exc).__name__}",))
+
+    def _build_quick(self) -> QuickCheck:
+        self._quick = QuickCheck(self.lexicon, self.urgency, self.model)
+        return self._quick
 
     def detect_lexicon(self, text: str) -> Detection:
         """The first stage alone, over the whole message (for `pingan eval` and tests)."""

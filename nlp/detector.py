@@ -119,6 +119,18 @@ class Detector:
         """
         return len(self._find_words(normalize(text, self._max_chars), True))
 
+    @property
+    def word_patterns(self) -> list[str]:
+        """The pre-scan's words (category words, combination parts, raise
+        words): pattern i of `may_flag`'s hits is word_patterns[i]."""
+        return self._prescan.word_patterns
+
+    def may_flag(self, found: list[tuple[int, int, int]]) -> bool:
+        """False when a normalised text whose hits of `word_patterns` are
+        `found` (pattern, start, end) is surely not flagged: `detect` then
+        answers NOT_FLAGGED without jieba."""
+        return bool(found) and self._prescan.words("", found) is not NO_HITS
+
     def tokens(self, text: str) -> list[str]:
         """The private tokenizer's segmentation of normalised `text` (for tooling)."""
         return self._tokenizer.lcut(normalize(text, self.lexicon.max_chars), HMM=False)

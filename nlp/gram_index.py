@@ -14,11 +14,13 @@ the memory and, on chat lines, is no faster.
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 
 import ahocorasick_rs
 
 # features.grams cuts 1-, 2- and 3-grams; a longer vocabulary entry can never match.
 MAX_GRAM = 3
+_PATTERN = itemgetter(0)  # of a hit (pattern, start, end)
 # An automaton cannot hold a lone surrogate; normalised text never has one.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -46,7 +48,6 @@ class GramIndex:
         """Rows of the known n-grams of normalised `text`, each once."""
         if self._find is None or not text:
             return set()
+        found = map(_PATTERN, self._find(text, True))
         rows = self._rows
-        if rows is None:
-            return {i for i, _, _ in self._find(text, True)}
-        return {rows[i] for i, _, _ in self._find(text, True)}
+        return set(found) if rows is None else set(map(rows.__getitem__, found))

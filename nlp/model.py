@@ -195,6 +195,15 @@ class TextModel:
         # not pass the gate merely by being long.
         return sum([weights[i] for i in found]) / math.sqrt(len(prepared) or 1)
 
+    def gate(self) -> tuple[list[str], list[float], float]:
+        """The gate's n-grams, their weights and its cutoff, for a caller
+        that finds them with an automaton of its own (nlp/quick_check.py): a
+        window is of interest only if its distinct gate n-grams' weights, per
+        square root of its length, reach the cutoff."""
+        if not self._built:
+            self._build()
+        return list(self._gate_grams), list(self._gate_weights), self._gate if self._find_gate is not None else -math.inf
+
     def _interesting(self, piece: str) -> float | None:
         """The exact report score of `piece`, or None when nothing the bot does
         could follow from it: below every report threshold, or a middling report
@@ -202,6 +211,12 @@ class TextModel:
         are plain list lookups here; numpy only runs for what may be flagged."""
         if self.gate_score(piece) < self._gate:
             return None
+        return self.past_gate(piece)
+
+    def past_gate(self, piece: str) -> float | None:
+        """`_interesting` for a piece already known to pass the gate."""
+        if not self._built:
+            self._build()
         rows = self._grams.rows(piece)
         logit = self._logit(rows, self._report_column, self._report_bias)
         if logit < self._report_logit:
