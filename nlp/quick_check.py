@@ -11,8 +11,10 @@ evidence records; `QuickCheck` scans it once, with one automaton over
 - the urgency phrases (nlp/urgency.py: no phrase, no urgency), and
 - the model's gate n-grams (nlp/model.py),
 
-and returns True only where the full classifier is certain to answer
-NOT_FLAGGED; everything else takes the full path, so no verdict changes.
+and answers CLEARED only where the full classifier is certain to answer
+NOT_FLAGGED; everything else takes the full path, so no verdict changes. That
+path reuses what the scan found (the prepared text, the lexicon's hits, the
+absence of any urgency phrase) instead of finding it again.
 
 All three run here on the prepared text (nlp/features.prepare), while the
 lexicon reads the merely normalised one. The two differ only where four or
@@ -32,11 +34,27 @@ from nlp.detector import Detector
 from nlp.features import MAX_MODEL_CHARS, WINDOW, fold_numbers, is_prepared, windows
 from nlp.model import EXACT_WINDOWS, TextModel
 from nlp.normalize import normalize
+from nlp.prescan import NO_HITS, WordHits
 from nlp.urgency import UrgencyJudge
 
 # Characters prepare() changes inside a normalised text.
 _FOLDED = re.compile(r"[\d#]")
 _PATTERN = itemgetter(0)  # of a hit (pattern, start, end)
+
+
+class Scan:
+    """What the quick check learnt about a message it could not clear."""
+
+    __slots__ = ("prepared", "urgent", "hits")
+
+    def __init__(self, prepared: str | None, urgent: bool, hits: WordHits | None) -> None:
+        self.prepared = prepared  # features.prepare(text), or None: not known
+        self.urgent = urgent  # False: no urgency phrase occurs, the text has no urgency
+        self.hits = hits  # the lexicon's pre-scan hits in the text itself, or None: not known
+
+
+CLEARED = Scan(None, False, None)  # the classifier answers NOT_FLAGGED
+UNKNOWN = Scan(None, True, None)  # nothing learnt (a long message)
 
 
 class QuickCheck:
@@ -66,37 +84,43 @@ class QuickCheck:
             else lambda text, overlapping: []
         )
 
-    def clear(self, text: str) -> bool:
-        """True only when the classifier would answer NOT_FLAGGED for `text`
-        (at most MAX_MODEL_CHARS long, as Classifier.detect cuts it)."""
+    def scan(self, text: str) -> Scan:
+        """CLEARED only when the classifier would answer NOT_FLAGGED for `text`
+        (at most MAX_MODEL_CHARS long, as Classifier.detect cuts it); else
+        what the scan learnt, for the full path to reuse."""
         if not self.enabled or len(text) > self._window:
-            return False  # the classifier reads a long message in windows
+            return UNKNOWN  # the classifier reads a long message in windows
         if is_prepared(text):
             prepared = text
         else:
             normalised = normalize(text, MAX_MODEL_CHARS)
             if len(normalised) > self._window:  # lower() can lengthen a text: the lexicon would cut it
-                return False
+                return UNKNOWN
             prepared = fold_numbers(normalised)
         found = self._find(prepared, True)
         # Set operations and map(): C loops, where a Python loop over the hits
         # would cost more than the scan.
         ids = set(map(_PATTERN, found))
-        if ids:
-            if not self._urgent.isdisjoint(ids):
-                return False
-            if not self._words.isdisjoint(ids):
+        urgent = bool(ids) and not self._urgent.isdisjoint(ids)
+        # The lexicon reads the text itself: its hits are these only when the
+        # text is its own prepared form (then also its normal form).
+        own = prepared is text
+        hits: WordHits | None = NO_HITS
+        if ids and not self._words.isdisjoint(ids):
+            if urgent and not own:
+                hits = None  # the full path runs anyway, and would not reuse them
+            else:
                 word = self._word
-                if self._lexicon.may_flag([(word[i], s, e) for i, s, e in found if word[i] >= 0]):
-                    return False
-        return self._model is None or not self._model_interested(prepared, found, ids)
+                hits = self._lexicon.hits([(word[i], s, e) for i, s, e in found if word[i] >= 0])
+        if urgent or (hits is not None and hits.may_flag) or self._model_interested(prepared, found, ids):
+            return Scan(prepared, urgent, hits if own else None)
+        return CLEARED
 
     def _model_interested(self, prepared: str, found: list[tuple[int, int, int]], ids: set[int]) -> bool:
         """Would TextModel.score(prepared, prepared=True) find a window of interest?"""
-        if not prepared:
-            return False
         model = self._model
-        assert model is not None
+        if model is None or not prepared:
+            return False
         weight = self._gate_weight
         if len(prepared) <= WINDOW:  # one window: the whole text
             score = sum(map(weight.__getitem__, ids)) / math.sqrt(len(prepared))

@@ -19,6 +19,7 @@ from nlp.detection import NOT_FLAGGED
 from nlp.features import MAX_MODEL_CHARS, fold_numbers, grams, is_prepared, prepare
 from nlp.gram_index import GramIndex
 from nlp.normalize import normalize
+from nlp.quick_check import CLEARED
 from nlp.urgency import UrgencyJudge
 
 DETERMINISTIC = settings(
@@ -78,14 +79,17 @@ def test_prepare_shortcut_is_the_full_normal_form(text: str) -> None:
 
 
 def _check_clear(classifier: Classifier, text: str) -> bool:
-    """The quick check may only clear what the full path leaves unflagged, with no rule either."""
+    """The quick check may only clear what the full path leaves unflagged, with
+    no rule either; what it hands on to the full path changes nothing."""
     quick = classifier._quick or classifier._build_quick()
-    cleared = quick.clear(text[:MAX_MODEL_CHARS])
+    scan = quick.scan(text[:MAX_MODEL_CHARS])
     full = classifier._detect(text[:MAX_MODEL_CHARS]) if text else NOT_FLAGGED
-    if cleared:
+    if scan is CLEARED:
         assert full == NOT_FLAGGED, (text, full)
+    else:
+        assert classifier.evidence(text, scan) == classifier.evidence(text), text
     assert classifier.detect(text) == full, text
-    return cleared
+    return scan is CLEARED
 
 
 def test_quick_check_clears_only_what_the_full_path_leaves_alone(classifier, texts) -> None:
@@ -115,4 +119,4 @@ def test_a_lexicon_word_with_digits_turns_the_quick_check_off(classifier) -> Non
         lexicon = classifier.lexicon.lexicon
         word_patterns = ["打架", "12345"]
 
-    assert not QuickCheck(Digits(), UrgencyJudge.load(), None).clear("今天天气不错")  # type: ignore[arg-type]
+    assert QuickCheck(Digits(), UrgencyJudge.load(), None).scan("今天天气不错") is not CLEARED  # type: ignore[arg-type]
