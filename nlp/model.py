@@ -300,21 +300,25 @@ class TextModel:
     def _full(self, window: str, span: tuple[int, int]) -> ModelVerdict:
         import numpy as np
 
-        rows = list(self._grams.rows(window))
+        rows = self._grams.rows(window)
         if rows:
-            totals = self._weights[rows].sum(axis=0, dtype=np.float64) / math.sqrt(len(rows)) + self._biases
+            # The rows summed in float64 in the set's order, as a list index would;
+            # fromiter + take skip building a list and an index array from it.
+            taken = self._weights.take(np.fromiter(rows, dtype=np.intp, count=len(rows)), axis=0)
+            totals = taken.sum(axis=0, dtype=np.float64) / math.sqrt(len(rows)) + self._biases
         else:
             totals = self._biases.astype(np.float64)
         cats = totals[1:9]
         probs = np.exp(cats - cats.max())
         probs /= probs.sum()
         best = int(probs.argmax())
+        heads = totals.tolist()  # Python floats, one conversion for all heads
         return ModelVerdict(
-            report=_sigmoid(float(totals[0])),
+            report=_sigmoid(heads[0]),
             category=CATEGORY_IDS[best],
             category_prob=float(probs[best]),
-            urgent=_sigmoid(float(totals[9])),
-            number_probs=tuple(_sigmoid(float(totals[10 + j])) for j in range(len(NUMBERS))),
+            urgent=_sigmoid(heads[9]),
+            number_probs=tuple(_sigmoid(heads[10 + j]) for j in range(len(NUMBERS))),
             window=span,
             text=window,
         )
