@@ -58,6 +58,8 @@ UNKNOWN = Scan(None, True, None)  # nothing learnt (a long message)
 
 
 class QuickCheck:
+    """Built from the classifier's three stages; `scan(text)` is its one question."""
+
     def __init__(self, lexicon: Detector, urgency: UrgencyJudge, model: TextModel | None) -> None:
         self._lexicon = lexicon
         self._window = lexicon.lexicon.max_chars
@@ -75,11 +77,11 @@ class QuickCheck:
         self._gate_weight = [0.0] * len(number)
         for gram, weight in zip(gate_grams, gate_weights):
             self._gate_weight[number[gram]] += weight  # a repeated gram counts as often as the gate counts it
+        # No pattern at all: no word, no urgency, a gate score of 0 in every window.
+        self._empty_is_clear = model is None or 0.0 < self._cutoff
         # A contiguous NFA: on chat lines as fast as a DFA over these 7,000
         # patterns, in a tenth of the memory (1 MB), so it stays in cache
         # beside the model's own automaton.
-        # No pattern at all: no word, no urgency, a gate score of 0 in every window.
-        self._empty_is_clear = model is None or 0.0 < self._cutoff
         self._find = (
             ahocorasick_rs.AhoCorasick(list(number), implementation=ahocorasick_rs.Implementation.ContiguousNFA).find_matches_as_indexes
             if number
