@@ -27,6 +27,8 @@ from nlp.detection import NOT_FLAGGED, Detection
 from nlp.detector import Detector
 from nlp.features import MAX_MODEL_CHARS, prepare
 from nlp.model import ModelVerdict, TextModel
+from nlp.prescan import WordHits
+from nlp.quick_check import CLEARED, UNKNOWN, QuickCheck, Scan
 from nlp.urgency import NO_URGENCY, Urgency, UrgencyJudge, order_numbers
 
 # Lexicon rules that mean "not a live report" (nlp/scoring.py _suppressions).
@@ -82,6 +84,9 @@ class Classifier:
         self.urgency = urgency
         self.policy = policy or Policy.from_thresholds(model.thresholds if model else {})
         self._window = lexicon.lexicon.max_chars
+        # Built on the first message, as the model's weights are: start-up
+        # stays that of bare jieba.
+        self._quick: QuickCheck | None = None
 
     @classmethod
     def load(
@@ -107,18 +112,28 @@ class Classifier:
         if not isinstance(text, str) or not text:
             return NOT_FLAGGED
         try:
-            return self._detect(text[:MAX_MODEL_CHARS])
+            text = text[:MAX_MODEL_CHARS]
+            scan = (self._quick or self._build_quick()).scan(text)
+            if scan is CLEARED:  # ordinary chat: one automaton pass proves no stage flags it
+                return NOT_FLAGGED
+            return self.decide(self.evidence(text, scan))
         except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
             return Detection(flagged=False, rules=(f"error:{type(exc).__name__}",))
+
+    def _build_quick(self) -> QuickCheck:
+        self._quick = QuickCheck(self.lexicon, self.urgency, self.model)
+        return self._quick
 
     def detect_lexicon(self, text: str) -> Detection:
         """The first stage alone, over the whole message (for `pingan eval` and tests)."""
         return self._lexicon_window(text)[0]
 
-    def _lexicon_window(self, text: str) -> tuple[Detection, str]:
-        """The lexicon's verdict on the whole message, and the window it came from."""
+    def _lexicon_window(self, text: str, hits: WordHits | None = None) -> tuple[Detection, str]:
+        """The lexicon's verdict on the whole message, and the window it came from.
+
+        `hits`: the pre-scan's hits in `text`, when known (see nlp/quick_check.py)."""
         if len(text) <= self._window:
-            return self.lexicon.detect(text), text
+            return (self.lexicon.detect(text) if hits is None else self.lexicon.detect_hits(text, hits)), text
         best, best_piece = NOT_FLAGGED, text[: self._window]
         withdrawn_verdict: Detection | None = None
         step = self._window - LEXICON_OVERLAP
@@ -135,13 +150,15 @@ class Classifier:
 
     # --- combination ----------------------------------------------------------------
 
-    def evidence(self, text: str) -> Evidence:
-        """What each stage says about `text` (the model is always asked when it could matter)."""
-        lex, lex_window = self._lexicon_window(text)
+    def evidence(self, text: str, scan: Scan = UNKNOWN) -> Evidence:
+        """What each stage says about `text` (the model is always asked when it could matter).
+
+        `scan`: what the quick check already found in `text`."""
+        lex, lex_window = self._lexicon_window(text, scan.hits)
         if withdrawn(lex):
             return Evidence(lex, NO_URGENCY, None, len(text))
-        prepared = prepare(text)
-        urgency = self.urgency.judge(prepared)
+        prepared = prepare(text) if scan.prepared is None else scan.prepared
+        urgency = self.urgency.judge(prepared) if scan.urgent else NO_URGENCY
         if self.model is None:
             return Evidence(lex, urgency, None, len(prepared))
         # On a long message the model is asked about the place the other stages

@@ -119,6 +119,28 @@ class Detector:
         """
         return len(self._find_words(normalize(text, self._max_chars), True))
 
+    @property
+    def word_patterns(self) -> list[str]:
+        """The pre-scan's words (category words, combination parts, raise
+        words): pattern i of the hits `hits` reads is word_patterns[i]."""
+        return self._prescan.word_patterns
+
+    def hits(self, found: list[tuple[int, int, int]]) -> WordHits:
+        """The pre-scan's reading of a normalised text whose hits of
+        `word_patterns` are `found` (pattern, start, end). When it cannot
+        flag (`may_flag` false), `detect` answers NOT_FLAGGED without jieba."""
+        return self._prescan.words("", found)
+
+    def detect_hits(self, text: str, hits: WordHits) -> Detection:
+        """`detect(text)` for a text in normal form (normalize(text) == text)
+        whose pre-scan `hits` are already known."""
+        if not hits.may_flag:
+            return NOT_FLAGGED
+        try:
+            return self._candidate(text, hits)
+        except Exception as exc:  # noqa: BLE001 - see _guarded
+            return Detection(flagged=False, rules=(f"error:{type(exc).__name__}",))
+
     def tokens(self, text: str) -> list[str]:
         """The private tokenizer's segmentation of normalised `text` (for tooling)."""
         return self._tokenizer.lcut(normalize(text, self.lexicon.max_chars), HMM=False)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from operator import add
 
-from nlp.normalize import normalize
+from nlp.normalize import BUSY_PATTERN, normalize
 
 # A window of this many characters is judged on its own: a report is stated in
 # a sentence or two, and a long letter about fees must not add up to one.
@@ -29,13 +29,26 @@ MAX_MODEL_CHARS = 2_000_000
 # Phone numbers, amounts and dates are not words: their digits would teach the
 # model that "138..." looks like "快打110". Short numbers (3栋, 110, 120) stay.
 _LONG_NUMBER = re.compile(r"\d{4,}")
+# Anything prepare() would change (see normalize.BUSY_PATTERN), or a long number.
+_BUSY = re.compile(BUSY_PATTERN + r"|\d\d\d\d")
 
 
 def prepare(text: str) -> str:
     """The detector's normal form (half-width, lower case, no emoji or
     @-mentions), with every run of four or more digits folded to one "#"."""
-    text = normalize(text, MAX_MODEL_CHARS)
-    return _LONG_NUMBER.sub("#", text)
+    if is_prepared(text):
+        return text  # most chat lines: every step below would leave them alone
+    return fold_numbers(normalize(text, MAX_MODEL_CHARS))
+
+
+def is_prepared(text: str) -> bool:
+    """prepare(text) == text, decided by one regular-expression search."""
+    return len(text) <= MAX_MODEL_CHARS and _BUSY.search(text) is None and text[:1] != " " and text[-1:] != " "
+
+
+def fold_numbers(normalized: str) -> str:
+    """The last step of prepare(): every run of four or more digits becomes "#"."""
+    return _LONG_NUMBER.sub("#", normalized)
 
 
 def grams(text: str) -> list[str]:

@@ -6,7 +6,8 @@ them, so scikit-learn stays a training-time extra.
 
 Heads, all linear over the same n-gram counts of one window of text:
 - `report`: is this a report at all (logistic); it runs on every chat line,
-  so it is scored from a plain dict, the cheapest lookup Python has;
+  so it is scored from plain Python lists indexed by the rows an automaton
+  finds (nlp/gram_index.py), with no numpy call;
 - the 8 categories (softmax), `urgent` (logistic) and the numbers 110/119/120
   (one logistic each): only for windows the report head or the lexicon
   picked, from a numpy matrix.
@@ -29,6 +30,7 @@ from pathlib import Path
 import ahocorasick_rs
 
 from nlp.features import grams, prepare, windows
+from nlp.gram_index import GramIndex
 
 MAGIC = b"PINGANM1"
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "data" / "model.bin"
@@ -106,11 +108,12 @@ class TextModel:
         vocabulary, weights = self._vocabulary, self._weights
         assert vocabulary is not None
         self._index = dict(zip(vocabulary, range(len(vocabulary))))
-        report = weights[:, 0].tolist()
-        self._report = dict(zip(vocabulary, report))
-        self._urgent = dict(zip(vocabulary, weights[:, HEADS.index("urgent")].tolist()))
+        self._grams = GramIndex(self._index)
+        # The two heads every scored line needs, as lists indexed by row.
+        self._report_column = report = weights[:, 0].tolist()
+        self._urgent_column = weights[:, HEADS.index("urgent")].tolist()
+        self._report = dict(zip(vocabulary, report))  # for the gate and huge texts' estimates
         self._urgent_bias = float(self._biases[HEADS.index("urgent")])
-        self._known = frozenset(vocabulary)
         self._report_bias = float(self._biases[0])
         strongest = sorted((g for g, w in zip(vocabulary, report) if w > 0 and len(g) > 1), key=lambda g: (-self._report[g], g))
         self._gate_grams = strongest[:GATE_GRAMS]
@@ -166,21 +169,16 @@ class TextModel:
 
     def report_logit(self, prepared: str) -> float:
         """Raw report score of one short prepared text (the whole of it)."""
-        present, known = self._present(prepared)
-        return self._logit(present, known, self._report, self._report_bias)
-
-    def _present(self, prepared: str) -> tuple[set[str], int]:
-        """The distinct n-grams of `prepared`, and how many the model knows."""
-        bigrams = list(map(add, prepared, prepared[1:]))
-        present = {*prepared, *bigrams, *map(add, bigrams, prepared[2:])}
-        return present, len(present & self._known)  # set intersection: a C loop
+        if not self._built:
+            self._build()
+        return self._logit(self._grams.rows(prepared), self._report_column, self._report_bias)
 
     @staticmethod
-    def _logit(present: set[str], known: int, head: dict[str, float], bias: float) -> float:
-        """One head's raw score from dict lookups (0 for unknown n-grams), in C."""
-        if not known:
+    def _logit(rows: set[int], head: list[float], bias: float) -> float:
+        """One head's raw score over the rows of the known n-grams present."""
+        if not rows:
             return bias
-        return bias + sum(map(head.get, present, repeat(0.0))) / math.sqrt(known)
+        return bias + sum(map(head.__getitem__, rows)) / math.sqrt(len(rows))
 
     def gate_score(self, prepared: str) -> float:
         """The summed report weights of the strongest positive n-grams present
@@ -197,18 +195,33 @@ class TextModel:
         # not pass the gate merely by being long.
         return sum([weights[i] for i in found]) / math.sqrt(len(prepared) or 1)
 
+    def gate(self) -> tuple[list[str], list[float], float]:
+        """The gate's n-grams, their weights and its cutoff, for a caller
+        that finds them with an automaton of its own (nlp/quick_check.py): a
+        window is of interest only if its distinct gate n-grams' weights, per
+        square root of its length, reach the cutoff."""
+        if not self._built:
+            self._build()
+        return list(self._gate_grams), list(self._gate_weights), self._gate if self._find_gate is not None else -math.inf
+
     def _interesting(self, piece: str) -> float | None:
         """The exact report score of `piece`, or None when nothing the bot does
         could follow from it: below every report threshold, or a middling report
         score whose urgency head is below the urgent threshold too. Both heads
-        are plain dict lookups here; numpy only runs for what may be flagged."""
+        are plain list lookups here; numpy only runs for what may be flagged."""
         if self.gate_score(piece) < self._gate:
             return None
-        present, known = self._present(piece)
-        logit = self._logit(present, known, self._report, self._report_bias)
+        return self.past_gate(piece)
+
+    def past_gate(self, piece: str) -> float | None:
+        """`_interesting` for a piece already known to pass the gate."""
+        if not self._built:
+            self._build()
+        rows = self._grams.rows(piece)
+        logit = self._logit(rows, self._report_column, self._report_bias)
         if logit < self._report_logit:
             return None
-        if logit < self._suspect_logit and self._logit(present, known, self._urgent, self._urgent_bias) < self._urgent_logit:
+        if logit < self._suspect_logit and self._logit(rows, self._urgent_column, self._urgent_bias) < self._urgent_logit:
             return None
         return logit
 
@@ -287,22 +300,25 @@ class TextModel:
     def _full(self, window: str, span: tuple[int, int]) -> ModelVerdict:
         import numpy as np
 
-        index = self._index
-        rows = [i for i in map(index.get, set(grams(window))) if i is not None]
+        rows = self._grams.rows(window)
         if rows:
-            totals = self._weights[rows].sum(axis=0, dtype=np.float64) / math.sqrt(len(rows)) + self._biases
+            # The rows summed in float64 in the set's order, as a list index would;
+            # fromiter + take skip building a list and an index array from it.
+            taken = self._weights.take(np.fromiter(rows, dtype=np.intp, count=len(rows)), axis=0)
+            totals = taken.sum(axis=0, dtype=np.float64) / math.sqrt(len(rows)) + self._biases
         else:
             totals = self._biases.astype(np.float64)
         cats = totals[1:9]
         probs = np.exp(cats - cats.max())
         probs /= probs.sum()
         best = int(probs.argmax())
+        heads = totals.tolist()  # Python floats, one conversion for all heads
         return ModelVerdict(
-            report=_sigmoid(float(totals[0])),
+            report=_sigmoid(heads[0]),
             category=CATEGORY_IDS[best],
             category_prob=float(probs[best]),
-            urgent=_sigmoid(float(totals[9])),
-            number_probs=tuple(_sigmoid(float(totals[10 + j])) for j in range(len(NUMBERS))),
+            urgent=_sigmoid(heads[9]),
+            number_probs=tuple(_sigmoid(heads[10 + j]) for j in range(len(NUMBERS))),
             window=span,
             text=window,
         )

@@ -112,6 +112,13 @@ def collapse_runs(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     return text[:max_chars]
 
 
+# Where normalize() has anything to do: a character outside the kept set, an
+# @-mention or placeholder bracket, a run of punctuation or of spaces (the
+# only whitespace the kept set has). A text free of these, and of a space at
+# either end, is its own normal form: one C-level search decides it for most
+# chat lines (nlp/features.py extends it for prepare()).
+BUSY_PATTERN = f"[^{_KEPT}]|[@\\[]|[{_PUNCT}][{_PUNCT}]|  "
+
 # Characters normalize() collapses (punctuation runs) or trims (whitespace).
 COLLAPSIBLE = frozenset(_PUNCT.replace("\\", "") + " ")
 

@@ -99,7 +99,8 @@ class Prescan:
         # A DFA for the scan every message gets.
         words = _word_payloads(lexicon)
         self._word_list = list(words.values())
-        self.find_words = _finder(list(words), ahocorasick_rs.Implementation.DFA)
+        self.word_patterns = list(words)  # find_words' pattern numbers index this list
+        self.find_words = _finder(self.word_patterns, ahocorasick_rs.Implementation.DFA)
         # The marker automaton holds thousands of long dictionary words and is
         # needed only for the few messages that may flag, so it is built on
         # the first of them: 50 ms that would otherwise add a fifth to the

@@ -76,6 +76,11 @@ class UrgencyJudge:
         self._find = ahocorasick_rs.AhoCorasick(phrases).find_matches_as_indexes
         self._find_context = ahocorasick_rs.AhoCorasick(list(contexts)).find_matches_as_indexes if contexts else None
 
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        """Every signal phrase: a text holding none of them has no urgency."""
+        return tuple(self._phrases)
+
     @classmethod
     def load(cls, path: Path | None = None) -> UrgencyJudge:
         path = path or DEFAULT_URGENCY_PATH

@@ -1,0 +1,122 @@
+"""The detector's shortcuts give the very verdicts of the plain computation.
+
+Speed comes from structures built at load (an automaton over the model's
+n-grams, one combined automaton for the first look at a message); each is
+checked here against the slow definition it replaces, on real data.
+"""
+from __future__ import annotations
+
+import csv
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nlp.classifier import Classifier
+from nlp.corpus import CORPUS_DIR
+from nlp.detection import NOT_FLAGGED
+from nlp.features import MAX_MODEL_CHARS, fold_numbers, grams, is_prepared, prepare
+from nlp.gram_index import GramIndex
+from nlp.normalize import normalize
+from nlp.quick_check import CLEARED
+from nlp.urgency import UrgencyJudge
+
+DETERMINISTIC = settings(
+    derandomize=True, database=None, deadline=None, max_examples=300,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+# What chat is made of, and what each shortcut must notice: long numbers,
+# runs of punctuation and spaces, mentions, placeholders, upper case, emoji,
+# lexicon words, urgency phrases.
+FRAGMENTS = [
+    "打架", "吵起来了", "拿刀", "着火了", "有人落水", "流血了", "被骗了", "安全账户", "孩子走丢了", "没有", "误会",
+    "哈哈", "今天", "下午", "好的", "1234", "12345678", "110", "。", "，", "！！", "  ", " ", "@平安助手\u2005",
+    "[图片]", "ABC", "İ", "😀", "\u200b", "#", "～", "…",
+]
+texts_strategy = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=6)), max_size=14).map("".join)
+
+
+def _corpus_texts(limit: int, seed: int = 7) -> list[str]:
+    texts: list[str] = []
+    for path in sorted(CORPUS_DIR.glob("*.tsv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            texts += [row["text"] for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)]
+    return random.Random(seed).sample(texts, min(limit, len(texts)))
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    return _corpus_texts(3000)
+
+
+def test_gram_index_finds_exactly_the_known_ngrams(classifier, texts) -> None:
+    model = classifier.model
+    model.report_logit("")  # builds the model
+    index = model._index
+    for text in texts:
+        prepared = prepare(text)
+        expected = {index[g] for g in set(grams(prepared)) if g in index}
+        assert model._grams.rows(prepared) == expected, text
+
+
+def test_gram_index_of_an_unusual_vocabulary() -> None:
+    """Repeated entries mean their last row, as the heads' dicts do; entries a
+    window can never hold (empty, longer than three characters) match nothing."""
+    vocabulary = ["打", "打架", "打架了吗", "", "打", "架"]
+    index = GramIndex(dict(zip(vocabulary, range(len(vocabulary)))))
+    assert index.rows("他们打架了吗") == {4, 1, 5}
+    assert index.rows("") == set() and GramIndex({}).rows("打架") == set()
+
+
+@DETERMINISTIC
+@given(text=st.one_of(texts_strategy, st.text(max_size=60)))
+def test_prepare_shortcut_is_the_full_normal_form(text: str) -> None:
+    full = fold_numbers(normalize(text, MAX_MODEL_CHARS))
+    assert prepare(text) == full
+    if is_prepared(text):
+        assert full == text
+
+
+def _check_clear(classifier: Classifier, text: str) -> bool:
+    """The quick check may only clear what the full path leaves unflagged, with
+    no rule either; what it hands on to the full path changes nothing."""
+    quick = classifier._quick or classifier._build_quick()
+    scan = quick.scan(text[:MAX_MODEL_CHARS])
+    full = classifier._detect(text[:MAX_MODEL_CHARS]) if text else NOT_FLAGGED
+    if scan is CLEARED:
+        assert full == NOT_FLAGGED, (text, full)
+    else:
+        assert classifier.evidence(text, scan) == classifier.evidence(text), text
+    assert classifier.detect(text) == full, text
+    return scan is CLEARED
+
+
+def test_quick_check_clears_only_what_the_full_path_leaves_alone(classifier, texts) -> None:
+    cleared = sum(_check_clear(classifier, t) for t in texts)
+    # It must also do its job: most of the corpus is chat it can clear.
+    assert cleared > len(texts) // 2
+
+
+@DETERMINISTIC
+@given(text=texts_strategy)
+def test_quick_check_on_generated_messages(classifier, text: str) -> None:
+    _check_clear(classifier, text)
+
+
+def test_quick_check_without_the_model(texts) -> None:
+    from test_nlp_shared import shared_rules_only
+
+    rules_only: Classifier = shared_rules_only()
+    assert sum(_check_clear(rules_only, t) for t in texts[:1000]) > 500
+
+
+def test_a_lexicon_word_with_digits_turns_the_quick_check_off(classifier) -> None:
+    """prepare() folds long numbers: the lexicon's hits could then differ."""
+    from nlp.quick_check import QuickCheck
+
+    class Digits:
+        lexicon = classifier.lexicon.lexicon
+        word_patterns = ["打架", "12345"]
+
+    assert QuickCheck(Digits(), UrgencyJudge.load(), None).scan("今天天气不错") is not CLEARED  # type: ignore[arg-type]
