@@ -1,8 +1,8 @@
 """Verdict dump for detector changes that must not change any verdict (not a test).
 
-    python tests/bench_verdicts.py dump BEFORE.jsonl [--variants]   # on the old tree
-    python tests/bench_verdicts.py dump AFTER.jsonl [--variants]    # on the new tree
-    python tests/bench_verdicts.py diff BEFORE.jsonl AFTER.jsonl
+    python tests/nlp/bench_verdicts.py dump BEFORE.jsonl [--variants]   # on the old tree
+    python tests/nlp/bench_verdicts.py dump AFTER.jsonl [--variants]    # on the new tree
+    python tests/nlp/bench_verdicts.py diff BEFORE.jsonl AFTER.jsonl
 
 Dumps the whole detector's verdict (and its keywords, rules and score) on every
 message of the evaluation data (PINGAN_EVAL_DIR, default ../shared/data/eval),
@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EVAL = Path(os.environ.get("PINGAN_EVAL_DIR", ROOT.parent / "shared" / "data" / "eval"))
 SOURCES = (EVAL, ROOT / "tests" / "data" / "detector_holdout", ROOT / "nlp" / "data" / "corpus")
 VERDICT = ("flagged", "tier", "category", "severity", "urgent", "numbers", "reply_numbers")

@@ -105,7 +105,7 @@ def test_quick_check_on_generated_messages(classifier, text: str) -> None:
 
 
 def test_quick_check_without_the_model(texts) -> None:
-    from test_nlp_shared import shared_rules_only
+    from tests.nlp.test_shared import shared_rules_only
 
     rules_only: Classifier = shared_rules_only()
     assert sum(_check_clear(rules_only, t) for t in texts[:1000]) > 500
