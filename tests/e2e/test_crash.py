@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.bot_process import BOT, BotProcess, poll
-from tests.e2e.gateway import PuppetGateway, free_port
+from tests.e2e.gateway import PuppetGateway, contact_id, free_port
 
 SEED = 13_7
 TOKEN = "pingan-crash-token"
@@ -161,15 +161,18 @@ officers_room = {s(OFFICERS_ROOM)}
 [[officers]]
 name = "李警官"
 station = "guanyuan"
+wechat_id = {s(contact_id("李警官"))}
 
 [[officers]]
 name = "陈警官"
 station = "guanyuan"
+wechat_id = {s(contact_id("陈警官"))}
 
 [[officers]]
 name = {s(LEADER)}
 station = "guanyuan"
 role = "leader"
+wechat_id = {s(contact_id(LEADER))}
 {groups}""", encoding="utf-8")
     return path
 
