@@ -263,3 +263,11 @@ def identity_ids_and_bindings(db: sqlite_utils.Database) -> None:
         pk="code_hash",
         not_null={"name", "created_at", "expires_at"},
     )
+
+
+@migration
+def handled_message_ids(db: sqlite_utils.Database) -> None:
+    """Ids of messages whose work was stored (storage/handled.py): a redelivered
+    message is not handled twice, across restarts too."""
+    db["handled_messages"].create({"id": str, "at": str}, pk="id", not_null={"at"})
+    db["handled_messages"].create_index(["at"])

@@ -24,6 +24,7 @@ from bot.run.work import WorkRunner
 from bot.scheduler import Scheduler
 from bot.transports.base import Transport
 from handlers import build_features
+from storage import handled as handled_store
 from storage import people as people_store
 from storage.db import Database
 
@@ -119,6 +120,8 @@ class App:
         version = await self.db.open()
         log.info("数据库 %s 已就绪（结构版本 %d）", self.db.path, version)
         await self.outbox.restore_limits()
+        now = self.clock.now()
+        await self.db.write(lambda d: handled_store.prune(d, now))
         stored = await self.db.read(people_store.bindings)
         self.people.load((b.name, b.wechat_id) for b in stored)
         for feature in self.features:

@@ -20,6 +20,7 @@ from bot.events import Incoming, Outgoing
 from bot.feature import Handler, Outcome, Work
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
+from storage import handled as handled_store
 from storage import outbox as outbox_store
 from storage.db import Database, is_storage_failure
 
@@ -61,7 +62,7 @@ class WorkRunner:
             if attempt is not None:
                 attempt.urgent_sent = True
         try:
-            outcome = await self._commit(work)
+            outcome = await self._commit(work, attempt.msg.id if attempt is not None else None)
         except Exception as exc:
             if is_storage_failure(exc):
                 return False
@@ -74,11 +75,28 @@ class WorkRunner:
             self.scheduler.add(job)
         return True
 
-    async def _commit(self, work: Work) -> Outcome:
+    async def _commit(self, work: Work, message_id: str | None) -> Outcome:
+        """Commit the work with its messages; for an incoming message, once: its id is
+        written with its work, and a message already handled (a gateway delivering it
+        again, across a restart too) stores and sends nothing more."""
         now = self.clock.now()
         queued: list[bool] = []
 
+        def first_time(db: sqlite_utils.Database) -> bool:
+            if message_id is None:
+                return True
+            if handled_store.seen(db, message_id):
+                log.info("消息 %s 已处理过，不再重复处理", message_id)
+                return False
+            handled_store.mark(db, message_id, now)
+            return True
+
         def enqueue(db: sqlite_utils.Database, outcome: Outcome) -> None:
+            if not first_time(db):
+                outcome.sends.clear()
+                outcome.schedule.clear()
+                outcome.after.clear()
+                return
             for msg in map(self.route, outcome.sends):
                 if outbox_store.enqueue(db, msg, now):
                     queued.append(msg.urgent)
@@ -96,6 +114,9 @@ class WorkRunner:
 
             def commit(db: sqlite_utils.Database) -> Outcome:
                 # A fresh Outcome each try: a retried commit must not add twice.
+                if message_id is not None and handled_store.seen(db, message_id):
+                    log.info("消息 %s 已处理过，不再重复处理", message_id)
+                    return Outcome()
                 decided = Outcome()
                 decided += work.outcome
                 decided += transaction(db)

@@ -160,3 +160,25 @@ async def test_a_case_is_never_stored_without_its_notices(tmp_path, rules_only, 
     assert len(in_room(transcript, GROUP1)) == 1
     notices = to_officer(transcript, "李警官")
     assert len(notices) == 1 and "楼下两个人吵起来了，快打架了" in notices[0]["text"] and "2026-03-02 09:00" in notices[0]["text"]
+
+
+async def test_a_message_delivered_again_after_a_restart_is_not_handled_twice(tmp_path, rules_only, config):
+    """A gateway may replay a message (the same id) after a reconnect; the in-memory
+    duplicate filter is gone after a restart, but the stored message id is not."""
+    from datetime import datetime, timedelta, timezone
+
+    from bot.events import Incoming
+    from bot.run.simulation import Simulation
+
+    start = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=8)))
+    sim = Simulation(config, start, rules_only, tmp_path / "r.db")
+    await sim.start()
+    msg = Incoming(id="wx-msg-1", at=start, sender="张大妈", text="楼下两个人吵起来了，快打架了", room=GROUP1)
+    await sim.transport.deliver(msg)
+    await sim.restart()
+    await sim.transport.deliver(msg)
+    await sim.app.outbox.drain()
+    rows = await sim.app.db.read(lambda d: d.execute("select count(*) from case_messages").fetchone()[0])
+    await sim.stop()
+    assert rows == 1
+    assert len(to_officer(sim.transcript(), "李警官")) == 1 and len(in_room(sim.transcript(), GROUP1)) == 1
