@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, TypeVar
 
 import sqlite_utils
@@ -129,6 +130,13 @@ class Services:
     config: Config
     clock: Clock
     detector: DetectorLike
+    # Where the bot keeps files it sends (the monthly briefing's chart and ledger):
+    # beside the database. None: beside the config's database.
+    data_dir: Path | None = None
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir if self.data_dir is not None else self.config.bot.database.parent
 
 
 class Handler(Protocol[M]):

@@ -49,7 +49,7 @@ class App:
         self.scheduler = Scheduler(clock, self._run_job)
         self.outbox = Outbox(self.db, transport, clock, limiter)
         self.runner = WorkRunner(self.db, self.outbox, self.scheduler, clock)
-        self.features: list[Feature] = build_features(Services(config, clock, detector))
+        self.features: list[Feature] = build_features(Services(config, clock, detector, data_dir=self.db.path.parent))
         self.job_funcs = _job_table(self.features)
         self.watch = StorageWatch(config, clock, self.db, self.outbox.put)
         self.pipeline = Pipeline(
