@@ -40,13 +40,32 @@ def cjk_font() -> CJKFont:
     """The first of PREFERRED_FAMILIES that matplotlib finds installed."""
     from matplotlib import font_manager
 
-    found = {f.name: f for f in font_manager.fontManager.ttflist if f.weight in (400, "normal", "regular")}
-    found.update({f.name: f for f in font_manager.fontManager.ttflist if f.name not in found})
+    font = _preferred(font_manager.fontManager.ttflist)
+    if font is None:
+        # matplotlib caches the system's font list on first use (~/.cache/matplotlib):
+        # a font installed after that is not in it. Add what the system has now.
+        known = {f.fname for f in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue  # a broken font file is not ours to fix
+        font = _preferred(font_manager.fontManager.ttflist)
+    if font is None:
+        raise NoCJKFont(f"没有可以显示中文的字体，无法生成统计图。{INSTALL_HINT}")
+    return font
+
+
+def _preferred(entries: list) -> CJKFont | None:
+    # Regular weight first: a family's bold face is picked by matplotlib when asked.
+    by_name = {f.name: f for f in entries if f.weight in (400, "normal", "regular")}
+    by_name.update({f.name: f for f in entries if f.name not in by_name})
     for family in PREFERRED_FAMILIES:
-        entry = found.get(family)
+        entry = by_name.get(family)
         if entry is not None:
             return CJKFont(family, entry.fname, getattr(entry, "index", 0))
-    raise NoCJKFont(f"没有可以显示中文的字体，无法生成统计图。{INSTALL_HINT}")
+    return None
 
 
 def missing_glyphs(font: CJKFont, text: str) -> list[str]:

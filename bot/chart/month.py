@@ -64,13 +64,14 @@ class Drawn:
     glyph_warnings: tuple[str, ...] = field(default=())
 
 
-def top(bars: list[Bar], limit: int = TOP_BARS, other: str = "其他") -> list[Bar]:
-    """The `limit` largest bars, the rest summed into one."""
+def top(bars: list[Bar], limit: int = TOP_BARS, unit: str = "项") -> list[Bar]:
+    """The `limit` largest bars (given largest first), the rest summed into one:
+    `其他3个社区`."""
     if len(bars) <= limit:
         return bars
     rest = bars[limit - 1 :]
     total = sum(b.value for b in rest)
-    return [*bars[: limit - 1], Bar(f"{other}{len(rest)}项", total, f"{total:g}")]
+    return [*bars[: limit - 1], Bar(f"其他{len(rest)}{unit}", total, f"{total:g}")]
 
 
 # Layout, in inches of a figure WIDTH_PX / DPI = 5.4 inches wide.

@@ -49,7 +49,7 @@ def month_chart(station_name: str, f: MonthlyFigures, school_names: dict[str, st
         Bar(category_name(c), n, f"{n}（办结{f.resolved_by_category.get(c, 0)}）", inner=f.resolved_by_category.get(c, 0))
         for c, n in f.by_category.items()
     ]
-    communities = top([Bar(c or "未知", n, str(n)) for c, n in f.by_community.items()])
+    communities = top([Bar(c or "未知", n, str(n)) for c, n in f.by_community.items()], unit="个社区")
     panels = [Panel("按类别", tuple(categories), legend=("受理", "已办结")), Panel("按社区", tuple(communities))]
     if f.attendance is not None:
         schools = [
@@ -59,6 +59,8 @@ def month_chart(station_name: str, f: MonthlyFigures, school_names: dict[str, st
         panels.append(Panel("护学岗到岗率", tuple(schools), limit=100))
     fps = sum(fp for fp, _ in f.false_positives.values())
     footer = f"回访：完成{f.followups_done}次，逾期{f.followups_overdue}次 · 误报{fps}件"
+    if f.suspected:
+        footer += f" · 疑似警情{f.suspected}件（核实{f.suspected_confirmed}，误报{f.suspected_dismissed}）"
     return MonthChart(
         title=f"{station_name} {month_name(f.year, f.month)}通报",
         subtitle=f"统计口径：{f.month}月登记的案件，误报不计入受理",
