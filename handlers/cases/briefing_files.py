@@ -32,10 +32,11 @@ _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
 
 def month_folder(base: Path, label: str) -> Path:
-    """`<data dir>/briefings/2026-03/`, owner-only: the ledger names residents."""
-    folder = base / FOLDER / label
+    """`<data dir>/briefings/2026-03/`, owner-only: the ledger names residents.
+    Absolute: the outbox keeps the path until the file is sent, maybe after a restart."""
+    folder = base.resolve() / FOLDER / label
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(base / FOLDER, 0o700)
+    os.chmod(folder.parent, 0o700)
     return folder
 
 

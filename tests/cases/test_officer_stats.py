@@ -136,3 +136,26 @@ def test_figures_survive_the_round_trip_through_json(tmp_path):
     figures = monthly_figures(db, stations=("guanyuan",), year=2026, month=3, tz=CST, now=datetime(2026, 4, 1, 9, tzinfo=CST), overdue_days=3, school_ids=("yc1z",))
     assert figures.attendance == Attendance(0, 0) and figures.attendance_by_school == {"yc1z": Attendance(0, 0)}
     assert MonthlyFigures.from_json(figures.to_json()) == figures
+
+
+def test_suspected_reports_confirmed_dismissed_and_pending(tmp_path):
+    from handlers.cases.month_text import figure_lines
+
+    db = _db(tmp_path)
+    when = datetime(2026, 3, 2, 9, tzinfo=CST)
+
+    def suspected() -> cs.Case:
+        return cs.open_case(
+            db, at=when, room=GROUP1, community="官园社区", station="guanyuan", officer="李警官", category="dispute", severity="normal",
+            reporter="张大妈", text="他们又在楼道里闹", keywords=("闹",), rules=(cs.SUSPECTED_RULE,), explicit=False, status=cs.UNVERIFIED,
+        )
+
+    with db.conn:
+        cs.verify(db, suspected().id, "李警官", when)
+        cs.verify(db, suspected().id, "李警官", when)
+        cs.mark_false_positive(db, suspected(), "李警官", when)
+        suspected()
+        _open(db, when)  # an ordinary report is not counted as suspected
+    figures = monthly_figures(db, stations=("guanyuan",), year=2026, month=3, tz=CST, now=datetime(2026, 4, 1, 9, tzinfo=CST), overdue_days=3)
+    assert (figures.suspected_confirmed, figures.suspected_dismissed, figures.suspected_pending) == (2, 1, 1)
+    assert "疑似警情4件：核实2件，误报1件，待核实1件" in figure_lines(figures, {})
