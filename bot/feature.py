@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, TypeVar
 
 import sqlite_utils
@@ -135,6 +136,13 @@ class Services:
     clock: Clock
     detector: DetectorLike
     people: People  # who is who: officers and staff by their bound WeChat ids
+    # Where the bot keeps files it sends (the monthly briefing's chart and ledger):
+    # beside the database. None: beside the config's database.
+    data_dir: Path | None = None
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir if self.data_dir is not None else self.config.bot.database.parent
 
 
 class Handler(Protocol[M]):

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import sqlite_utils
 
+from storage import corrections
 from storage.sql import in_clause
 
 # Status names are what officers see and type about, so they are stored in Chinese.
@@ -229,6 +230,8 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "transfer": UNFINISHED_STATUSES,
     "followup": (AWAITING_FOLLOWUP,),
     "rebound": (AWAITING_FOLLOWUP, ARCHIVED),
+    # A wrong category distorts the figures whatever the state, closed cases included.
+    "reclassify": (UNVERIFIED, PENDING, IN_PROGRESS, AWAITING_FOLLOWUP, ARCHIVED, CLOSED, FALSE_POSITIVE),
 }
 
 
@@ -305,6 +308,7 @@ def mark_false_positive(db: sqlite_utils.Database, case: Case, actor: str, at: d
     for message in case_messages(db, case.id):
         record_feedback(db, "false_alarm", case, message["text"], at, actor)
     add_event(db, case.id, at, "false_positive", actor, "、".join(case.keywords))
+    corrections.note_correction(db, case.id, corrections.FALSE_POSITIVE, at, actor)
     return _reload(db, case.id)
 
 
@@ -312,7 +316,17 @@ def reopen(db: sqlite_utils.Database, case_id: int, actor: str, at: datetime, no
     """回访 反弹: the dispute is back, so the case is open again and no longer resolved."""
     db["cases"].update(case_id, {"status": IN_PROGRESS, "outcome": None, "outcome_note": None, "closed_at": None})
     add_event(db, case_id, at, "reopened", actor, note)
+    corrections.note_correction(db, case_id, corrections.REBOUND, at, actor)
     return _reload(db, case_id)
+
+
+def reclassify(db: sqlite_utils.Database, case: Case, category: str, actor: str, at: datetime) -> Case:
+    """改类: a wrong category corrected, audited as an event (`dispute→security`);
+    a month whose briefing already counted the case gets a correction."""
+    db["cases"].update(case.id, {"category": category})
+    add_event(db, case.id, at, "reclassified", actor, f"{case.category}→{category}")
+    corrections.note_correction(db, case.id, corrections.RECLASSIFY, at, actor, category_from=case.category, category_to=category)
+    return _reload(db, case.id)
 
 
 def archive(db: sqlite_utils.Database, case_id: int, at: datetime) -> Case:

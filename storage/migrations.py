@@ -244,6 +244,41 @@ def m004_detector_feedback(db: sqlite_utils.Database) -> None:
 
 
 @migration
+def m005_frozen_months(db: sqlite_utils.Database) -> None:
+    """The monthly briefing's figures as sent, the cases they counted, and the
+    corrections (反弹, 改类, 误报) made to such a month afterwards."""
+    db["months"].create(
+        {"station": str, "month": str, "figures": str, "frozen_at": str},
+        pk=("station", "month"),
+        not_null={"figures", "frozen_at"},
+    )
+    # Each case as it was counted: a correction is applied to these, so a frozen month
+    # changes only by what was corrected, never by later ordinary progress.
+    db["month_cases"].create(
+        {"station": str, "month": str, "case_id": int, "category": str, "community": str, "status": str, "outcome": str, "suspected": int},
+        pk=("station", "month", "case_id"),
+    )
+    db["month_cases"].create_index(["case_id"])
+    db["month_corrections"].create(
+        {
+            "id": int,
+            "station": str,
+            "month": str,
+            "case_id": int,
+            "kind": str,  # rebound | reclassify | false_positive
+            "category_from": str,
+            "category_to": str,
+            "at": str,
+            "actor": str,
+            "reported_in": str,  # the month whose briefing reported it; NULL until then
+        },
+        pk="id",
+        not_null={"station", "month", "case_id", "kind", "at"},
+    )
+    db["month_corrections"].create_index(["station", "reported_in"])
+
+
+@migration
 def identity_ids_and_bindings(db: sqlite_utils.Database) -> None:
     """Trusted ids (SPEC.md "Identity"): where a message goes and whose a case is.
 

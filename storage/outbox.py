@@ -15,7 +15,7 @@ from typing import Any, Iterable, Protocol
 
 import sqlite_utils
 
-from storage.sql import in_clause
+from storage.sql import in_clause, utc_text
 
 # Keys per `in (...)` query: well under SQLite's variable limit.
 _CHUNK = 500
@@ -127,3 +127,8 @@ def sends_since(db: sqlite_utils.Database, since: datetime) -> list[tuple[str | 
     are rebuilt from these after a restart."""
     rows = db.execute("select room, contact, sent_at from outbox where sent_at >= ?", [since.isoformat()])
     return [(room, contact, datetime.fromisoformat(sent_at)) for room, contact, sent_at in rows]
+
+
+def any_queued_before(db: sqlite_utils.Database, moment: datetime) -> bool:
+    """Whether anything was queued before `moment`: evidence the bot ran by then."""
+    return db.execute("select 1 from outbox where datetime(created_at) < ? limit 1", [utc_text(moment)]).fetchone() is not None

@@ -8,7 +8,7 @@ The package, one job per module:
     model.py     the frozen dataclasses and ConfigError
     load.py      load_config: the file, its TOML syntax, the sections in order
     reader.py    typed readers that collect problems with their key paths
-    sections.py  [bot] [escalation] [followup] [briefing] [outbox] [web], stations, officers, groups
+    sections.py  [bot] [escalation] [followup] [briefing] [outbox] [web] [calendar], stations, officers, groups
     schools.py   [[schools]]: terms, days, shifts, rosters
     checks.py    checks across sections (unique ids, references, one part per room)
     env.py       the Wechaty connection, from the environment
@@ -33,6 +33,7 @@ from bot.config.model import (
     OutboxSettings,
     School,
     Shift,
+    StateCalendar,
     Station,
     WebSettings,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "OutboxSettings",
     "School",
     "Shift",
+    "StateCalendar",
     "Station",
     "WebSettings",
     "WechatyConnection",

@@ -1,5 +1,6 @@
 """Checks across sections of `pingan.toml`: ids and names that must be unique, and
-references (a group's station, a school's officer) that must point somewhere."""
+references (a group's station, a school's officer) that must point somewhere; and
+warnings about settings that are valid but rarely meant (short shifts)."""
 from __future__ import annotations
 
 from bot.config.model import ContactGroup, Officer, School, Station
@@ -67,3 +68,23 @@ def _duplicates(r: Reader, section: str, items: list[tuple[str, str]], what: str
             r.error(path, f'{what}"{value}"重复（已在 {seen[value]} 中出现）')
         else:
             seen[value] = path
+
+
+def shift_warnings(schools: tuple[School, ...] | list[School]) -> list[str]:
+    """Shifts shorter than twice their check-in grace: the officer's notice of who is
+    missing cannot come at start + 2×grace and comes at the shift's end instead (and
+    with grace ≥ the length, nobody is chased in the room). Valid, but rarely meant."""
+    warnings = []
+    for i, school in enumerate(schools):
+        for j, shift in enumerate(school.shifts):
+            minutes = (shift.end.hour * 60 + shift.end.minute) - (shift.start.hour * 60 + shift.start.minute)
+            grace = shift.checkin_grace_minutes
+            if 2 * grace <= minutes:
+                continue
+            text = (
+                f"警告：schools[{i}].shifts[{j}]: {school.name}“{shift.name}”只有{minutes}分钟，短于2倍签到宽限（2×{grace}分钟），"
+                f"未到岗人员将在班次结束时（{shift.end:%H:%M}）通知{school.officer}"
+            )
+            text += "，群里不会催到岗。" if grace >= minutes else "。"
+            warnings.append(text + "如需更早通知，请把 checkin_grace_minutes 调小。")
+    return warnings

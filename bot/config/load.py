@@ -2,6 +2,7 @@
 every section in order, then the checks across sections."""
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from pathlib import Path
@@ -13,6 +14,7 @@ from bot.config.schools import parse_school
 from bot.config.sections import (
     parse_bot,
     parse_briefing,
+    parse_calendar,
     parse_escalation,
     parse_followup,
     parse_group,
@@ -56,13 +58,14 @@ def parse_config(path: Path, data: dict) -> Config:
     Sections are read in file-layout order so that problems are listed in that order.
     """
     r = Reader(path)
-    r.table(data, "", {"bot", "escalation", "followup", "briefing", "outbox", "web", "stations", "officers", "groups", "schools"})
+    r.table(data, "", {"bot", "escalation", "followup", "briefing", "outbox", "web", "calendar", "stations", "officers", "groups", "schools"})
     bot = parse_bot(r, data.get("bot"))
     escalation = parse_escalation(r, data.get("escalation", {}))
     followup = parse_followup(r, data.get("followup", {}))
     briefing = parse_briefing(r, data.get("briefing", {}))
     outbox = parse_outbox(r, data.get("outbox", {}))
     web = parse_web(r, data.get("web", {}))
+    calendar = parse_calendar(r, data.get("calendar", {}))
     stations = [s for s in (parse_station(r, p, d) for p, d in r.array_of_tables(data, "stations", True)) if s]
     officers = [o for o in (parse_officer(r, p, d) for p, d in r.array_of_tables(data, "officers", True)) if o]
     groups = [g for g in (parse_group(r, p, d) for p, d in r.array_of_tables(data, "groups", False)) if g]
@@ -81,4 +84,5 @@ def parse_config(path: Path, data: dict) -> Config:
         ack_in_group=bot.ack_in_group,
         notify_reporter=bot.notify_reporter,
     )
-    return Config(path, bot, escalation, followup, briefing, outbox, web, tuple(stations), tuple(officers), tuple(groups), tuple(schools))
+    schools = [dataclasses.replace(s, calendar=calendar) for s in schools]
+    return Config(path, bot, escalation, followup, briefing, outbox, web, tuple(stations), tuple(officers), tuple(groups), tuple(schools), calendar)

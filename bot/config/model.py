@@ -107,6 +107,23 @@ class ContactGroup:
 
 
 @dataclass(frozen=True)
+class StateCalendar:
+    """`[calendar]`: the published holiday schedule of years the chinesecalendar
+    package does not cover yet (SPEC.md "School days"), the same for every school.
+
+    `holidays`: days off, including weekdays moved by 调休; `workdays`: 调休
+    make-up working days on weekends."""
+
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+
+    @property
+    def years(self) -> frozenset[int]:
+        """The years it gives a schedule for."""
+        return frozenset(d.year for d in self.holidays | self.workdays)
+
+
+@dataclass(frozen=True)
 class Shift:
     name: str
     start: time
@@ -130,6 +147,9 @@ class School:
     shifts: tuple[Shift, ...]
     closed: frozenset[date] = frozenset()
     open: frozenset[date] = frozenset()
+    # The config's [calendar], shared by all schools: kept here so that every
+    # school-day question needs only the school.
+    calendar: StateCalendar = StateCalendar()
 
 
 @dataclass(frozen=True)
@@ -145,6 +165,7 @@ class Config:
     officers: tuple[Officer, ...]
     groups: tuple[ContactGroup, ...]
     schools: tuple[School, ...]
+    calendar: StateCalendar = StateCalendar()
 
     # Lookups used on every message; built once because the config is immutable.
     def station(self, station_id: str) -> Station:

@@ -1,9 +1,9 @@
 """The plain sections of `pingan.toml`: the settings tables ([bot], [escalation],
-[followup], [briefing], [outbox], [web]) and the flat arrays ([[stations]],
+[followup], [briefing], [outbox], [web], [calendar]) and the flat arrays ([[stations]],
 [[officers]], [[groups]]). Schools, which nest terms and shifts, are in schools.py."""
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +17,7 @@ from bot.config.model import (
     Followup,
     Officer,
     OutboxSettings,
+    StateCalendar,
     Station,
     WebSettings,
 )
@@ -98,6 +99,24 @@ def parse_web(r: Reader, data: Any) -> WebSettings:
     host = r.value(d, "host", "web.host", str, "127.0.0.1")
     port = r.value(d, "port", "web.port", int, 8080, lambda v: None if 0 <= v <= 65535 else "端口应在 0 到 65535 之间")
     return WebSettings(host, port)
+
+
+def parse_calendar(r: Reader, data: Any) -> StateCalendar:
+    """[calendar]: dates as the State Council publishes them each year."""
+    d = r.table(data, "calendar", {"holidays", "workdays"})
+    lists: dict[str, list[date]] = {}
+    for key in ("holidays", "workdays"):
+        raw = r.value(d, key, f"calendar.{key}", list, []) or []
+        dates = [r.date_value(v, f"calendar.{key}[{i}]") for i, v in enumerate(raw)]
+        lists[key] = [x for x in dates if x]
+        for dup in sorted({x for x in lists[key] if lists[key].count(x) > 1}):
+            r.error(f"calendar.{key}", f"日期 {dup} 重复")
+    for day in sorted(set(lists["holidays"]) & set(lists["workdays"])):
+        r.error("calendar", f"{day} 不能既是放假日又是调休上班日")
+    for i, day in enumerate(lists["workdays"]):
+        if day.weekday() < 5:
+            r.error(f"calendar.workdays[{i}]", f"{day} 是周{'一二三四五'[day.weekday()]}，本来就上班；workdays 只填周末调休上班的日期")
+    return StateCalendar(frozenset(lists["holidays"]), frozenset(lists["workdays"]))
 
 
 def parse_station(r: Reader, path: str, data: dict) -> Station | None:

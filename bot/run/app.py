@@ -57,7 +57,7 @@ class App:
             names_are_ids = getattr(transport, "ids_are_names", False)
         self.people = People(config, names_are_ids=names_are_ids)
         self.runner = WorkRunner(self.db, self.outbox, self.scheduler, clock, route=self.people.address)
-        self.features: list[Feature] = build_features(Services(config, clock, detector, self.people))
+        self.features: list[Feature] = build_features(Services(config, clock, detector, self.people, data_dir=self.db.path.parent))
         self.job_funcs = _job_table(self.features)
         self.watch = StorageWatch(config, clock, self.db, self.outbox.put)
         self.pipeline = Pipeline(

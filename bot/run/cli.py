@@ -5,6 +5,7 @@ import asyncio
 import json
 import logging
 import sys
+from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -49,12 +50,20 @@ def main() -> None:
 @click.option("-c", "--config", "config_path", type=click.Path(path_type=Path), default=Path("pingan.toml"), show_default=True, help="配置文件")
 def check_config(config_path: Path) -> None:
     """检查配置文件：全部问题一次列出。"""
+    from bot.config.checks import shift_warnings
     from handlers.guard.calendar import calendar_warnings
 
     config = _load_config_or_exit(config_path)
-    for warning in calendar_warnings(config):  # a warning, not an error: exit stays 0
+    # Warnings, not errors: the exit code stays 0.
+    for warning in calendar_warnings(config, today(config)) + shift_warnings(config.schools):
         click.echo(warning)
     click.echo(config.summary())
+
+
+def today(config: Config) -> date:
+    """The operator's date, in the config's time zone (the next-year calendar warning
+    starts on 1 December)."""
+    return datetime.now(config.bot.tz).date()
 
 
 @main.command()

@@ -18,15 +18,16 @@ import sqlite_utils
 from bot.config import Officer
 from bot.events import Incoming, Outgoing
 from bot.feature import Outcome, Services, Work
-from handlers.cases import escalation, followups
+from handlers.cases import escalation, figures, followups
 from handlers.cases import wording as ct
+from handlers.cases.month_text import stats_text
 from handlers.cases.backfill import open_backfill
 from handlers.cases.notices import ack_message, reply_to
 from handlers.cases.parsing import Command
 from storage import cases as case_store
 from storage import followups as fs
+from storage import months
 from storage.cases import Case
-from storage.stats import monthly_figures
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +291,28 @@ def followup(ctx: Context, cmd: Command) -> Work:
     return _act(ctx, cmd.case_id, "记录反弹", case_store.ALLOWED_FROM["rebound"], rebound)
 
 
+def reclassify(ctx: Context, cmd: Command) -> Work:
+    """改类: correct a case's category; the event is its audit trail in 详情, and a
+    month already briefed gets a correction for the next briefing."""
+    assert cmd.case_id is not None and cmd.category is not None
+    officer, at, category = ctx.officer, ctx.msg.at, cmd.category
+
+    def apply(db: sqlite_utils.Database, case: Case) -> Outcome:
+        old = ct.category_name(case.category)
+        new = ct.category_name(category)
+        if case.category == category:
+            return ctx.answer(f"{case.label}的类别已是{new}，无需更改。")
+        case_store.reclassify(db, case, category, officer.name, at)
+        briefed = months.briefed_month(db, case.id)
+        note = f"{int(briefed[5:])}月已通报，此更正将列入下次通报。" if briefed else "统计随之更新。"
+        return ctx.answer(f"已将{case.label}的类别由{old}改为{new}（已记入档案）。{note}")
+
+    return _act(ctx, cmd.case_id, "改类", case_store.ALLOWED_FROM["reclassify"], apply)
+
+
 def stats(ctx: Context, cmd: Command) -> Work:
+    """统计: the month's figures; a month already briefed as its briefing sent them,
+    with the corrections since."""
     config, officer = ctx.services.config, ctx.officer
     tz = config.bot.tz
     now = ctx.msg.at.astimezone(tz)
@@ -299,9 +321,16 @@ def stats(ctx: Context, cmd: Command) -> Work:
         title, stations = "全部派出所", tuple(s.id for s in config.stations)
     else:
         title, stations = config.station(officer.station).name, (officer.station,)
+    school_names = {s.id: s.name for s in config.schools}
 
     def txn(db: sqlite_utils.Database) -> Outcome:
-        figures = monthly_figures(db, stations=stations, year=year, month=month, tz=tz, now=now, overdue_days=config.followup.overdue_days)
-        return ctx.answer(ct.stats_text(title, figures))
+        parts = [figures.station_month(db, config, station, year, month, now) for station in stations]
+        shown, current = figures.combined(parts)
+        frozen = [p.frozen for p in parts if p.frozen is not None]
+        # The stations were briefed together (on the same day): the first one's date stands for all.
+        frozen_at = frozen[0].frozen_at if frozen and len(frozen) == len(parts) else None
+        found = [c for f in frozen for c in f.corrections]
+        text = stats_text(title, shown, school_names, frozen_at=frozen_at, corrections=found, current=current, tz=tz)
+        return ctx.answer(text)
 
     return Work.query(txn)

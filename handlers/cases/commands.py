@@ -48,6 +48,7 @@ COMMANDS: tuple[Spec, ...] = (
     Spec("回访", "回访 12 无反弹／反弹 [备注]", "回访 12 无反弹／反弹 [备注]", p.with_word(p.FOLLOWUP_WORDS, "回访结果"), actions.followup),
     Spec("进度", "进度 12", "进度 12 — 案件状态", p.id_only, actions.progress),
     Spec("统计", "统计 或 统计 2026-03", "统计 [2026-03] — 本月（或某月）统计", p.month_arg, actions.stats),
+    Spec("改类", "改类 12 交通安全", "改类 12 交通安全 — 更正案件类别", p.case_and_category, actions.reclassify),
     Spec("帮助", "帮助", None, p.no_args, show_help, aliases=("菜单", "命令")),
 )
 _BY_WORD = {word: spec for spec in COMMANDS for word in (spec.name, *spec.aliases)}

@@ -13,6 +13,7 @@ from typing import Callable, Protocol
 
 from bot.months import parse_month
 from handlers.text import clip, normalize_command, strip_leading_mentions
+from nlp.detection import CATEGORIES
 
 OUTCOME_WORDS = {
     "调解成功": "调解成功",
@@ -22,6 +23,22 @@ OUTCOME_WORDS = {
     "已处置": "已处置",
     "已处理": "已处置",
     "处置完毕": "已处置",
+}
+# 改类: the categories' names, their ids, and the short words officers say.
+CATEGORY_WORDS = {
+    **{name: cat for cat, name in CATEGORIES.items()},
+    **{cat: cat for cat in CATEGORIES},
+    "纠纷": "dispute",
+    "矛盾": "dispute",
+    "校园": "campus",
+    "交通": "traffic",
+    "诈骗": "fraud",
+    "防诈": "fraud",
+    "溺水": "drowning",
+    "消防": "fire",
+    "火灾": "fire",
+    "走失": "missing",
+    "治安": "security",
 }
 FOLLOWUP_WORDS = {"无反弹": "无反弹", "未反弹": "无反弹", "没有反弹": "无反弹", "没反弹": "无反弹", "反弹": "反弹"}
 
@@ -48,6 +65,7 @@ class Command:
     month: tuple[int | None, int] | None = None  # (year or None for this year, month)
     place: str | None = None  # 补录: the room or community
     text: str = ""  # 补录: the report the bot missed
+    category: str | None = None  # 改类: the category id it becomes
 
 
 class Spec(Protocol):
@@ -142,6 +160,17 @@ def month_arg(spec: Spec, rest: str) -> Command:
     if month is None:
         raise CommandError(f"月份应写成 2026-03 这样。{_usage(spec)}")
     return Command(spec.name, month=month)
+
+
+def case_and_category(spec: Spec, rest: str) -> Command:
+    case_id, extra = _case_id(spec, rest)
+    word = extra.removeprefix("为").removeprefix("成").strip()
+    if not word:
+        raise CommandError(f"请写明改为哪一类。{_usage(spec)}")
+    category = CATEGORY_WORDS.get(word) or CATEGORY_WORDS.get(word.lower())
+    if category is None:
+        raise CommandError(f"没有“{clip(word, 12)}”这一类，类别只能是{'、'.join(CATEGORIES.values())}。{_usage(spec)}")
+    return Command(spec.name, case_id=case_id, category=category)
 
 
 def place_and_text(spec: Spec, rest: str) -> Command:

@@ -1,5 +1,5 @@
-"""How cases look on an officer's phone: short lines, local times, pages, and the
-monthly figures (`统计` replies, later the briefing's body).
+"""How cases look on an officer's phone: short lines, local times, pages (the
+month's figures are month_text.py).
 
 Pure formatting, no I/O: every function takes values and returns text, so the
 wording is tested without a database.
@@ -14,7 +14,6 @@ from nlp.detection import CATEGORIES, SEVERITIES
 from storage import cases as case_store
 from storage.cases import Case
 from storage.followups import FollowUp
-from storage.stats import MonthlyFigures, percent
 
 SYSTEM = "系统"  # the actor of what the bot itself does to a case
 PAGE_CHARS = 700  # one phone screen of Chinese text, roughly
@@ -37,6 +36,7 @@ EVENT_LABELS = {
     "false_positive": "误报",
     "verified": "核实",
     "backfilled": "补录",
+    "reclassified": "改类",
 }
 
 FOLLOWUP_STATUS = {"pending": "待回访", "done": "已回访", "cancelled": "已取消"}
@@ -190,34 +190,3 @@ def officer_progress(case: Case, tz: tzinfo) -> str:
 
 def reporter_progress(case: Case) -> str:
     return f"您反映的{case.label}：{REPORTER_STATUS.get(case.status, case.status)}。"
-
-
-TOP_COMMUNITIES = 8  # a station has a handful of communities; cities have more
-
-
-def stats_text(title: str, f: MonthlyFigures) -> str:
-    lines = [f"【{title} {f.year}年{f.month}月统计】"]
-    if f.received:
-        cats = "、".join(f"{category_name(c)}{n}" for c, n in f.by_category.items())
-        lines.append(f"受理{f.received}件：{cats}")
-        communities = list(f.by_community.items())
-        shown = "、".join(f"{c or '未知'}{n}" for c, n in communities[:TOP_COMMUNITIES])
-        more = f"等{len(communities)}个社区" if len(communities) > TOP_COMMUNITIES else ""
-        lines.append(f"按社区：{shown}{more}")
-    else:
-        lines.append("受理0件")
-    lines.append(f"已办结{f.resolved}件，未结{f.open}件")
-    rate = f.mediation_rate
-    lines.append(f"调处率：{rate}（{f.disputes_mediated}/{f.disputes_received}）" if f.disputes_received else "调处率：—（本月无矛盾纠纷）")
-    lines.append(f"回访：完成{f.followups_done}次，逾期{f.followups_overdue}次")
-    if f.attendance is not None:
-        a = f.attendance
-        lines.append(f"护学岗到岗率：{percent(a.on_time, a.on_duty)}（{a.on_time}/{a.on_duty}）")
-    if f.false_positives:
-        fps = "、".join(f"{category_name(c)}{percent(fp, n)}（{fp}/{n}）" for c, fp_n in f.false_positives.items() for fp, n in [fp_n])
-        lines.append(f"误报率：{fps}")
-    else:
-        lines.append("误报：0件")
-    if f.noisy_keywords:
-        lines.append("误报最多的词：" + "、".join(f"{w}（{n}）" for w, n in f.noisy_keywords))
-    return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 It wires the pieces: the room handler (到岗, 代班, 值班表, reports, help), the shift
 jobs (reminder, chase, officer notice, settling) and the weekly table. At start it
-warns about years without state calendar data, settles shifts that ended while the
+warns about years without holiday data and about short shifts, settles shifts that ended while the
 bot was down and schedules the jobs, in one transaction.
 
 Reports made in a school's room belong to the cases family; it is handed in as a
@@ -14,6 +14,7 @@ import logging
 
 import sqlite_utils
 
+from bot.config.checks import shift_warnings
 from bot.feature import Handler, JobFunc, Outcome, Services, Work
 from handlers.guard.attendance import settle_missed
 from handlers.guard.calendar import calendar_warnings
@@ -38,7 +39,9 @@ class GuardPosts:
         return {**self.shifts.jobs(), **self.table.jobs()}
 
     def start(self) -> Work:
-        for warning in calendar_warnings(self.services.config):
+        config = self.services.config
+        today = self.services.clock.now().astimezone(config.bot.tz).date()
+        for warning in calendar_warnings(config, today) + shift_warnings(config.schools):
             log.warning(warning)
 
         def transaction(db: sqlite_utils.Database) -> Outcome:

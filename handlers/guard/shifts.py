@@ -55,7 +55,10 @@ class Step:
 
 REMIND = Step("guard.remind", lambda s: -remind_lead(s))
 CHASE = Step("guard.chase", grace, only_before_end=True)
-OFFICER = Step("guard.officer", lambda s: 2 * grace(s), only_before_end=True)
+# The officer hears who is missing at twice the grace, or at the shift's end when the
+# shift is shorter than that: a short shift must not leave an absence unreported
+# (`check-config` warns about such shifts).
+OFFICER = Step("guard.officer", lambda s: min(2 * grace(s), length(s)))
 # Settling is silent and idempotent; a restart settles what it missed through
 # `settle_missed`, so no catch-up here.
 CLOSE = Step("guard.close", length, catch_up=timedelta(0))

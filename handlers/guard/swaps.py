@@ -84,8 +84,8 @@ def parse_swap(school: School, command: str, today: date) -> SwapRequest:
 _DAY_OFF_WORDS = {DayOff.OUT_OF_TERM: "（不在学期内）", DayOff.CLOSED: "（学校停课）", DayOff.WEEKEND: ""}
 
 
-def _day_off_words(why: DayOff, day: date) -> str:
-    return f"（{holiday_name(day)}）" if why is DayOff.HOLIDAY else _DAY_OFF_WORDS[why]
+def _day_off_words(why: DayOff, school: School, day: date) -> str:
+    return f"（{holiday_name(day, school.calendar)}）" if why is DayOff.HOLIDAY else _DAY_OFF_WORDS[why]
 
 
 def swap(school: School, msg: Incoming, command: str, tz: tzinfo, person: str | None) -> Work:
@@ -102,7 +102,7 @@ def swap(school: School, msg: Incoming, command: str, tz: tzinfo, person: str | 
             raise Refusal(f"今天的{sd.shift.name}已于{sd.shift.end:%H:%M}结束，不能再登记代班。")
         why = day_off(school, sd.day)
         if why is not None:
-            raise Refusal(f"{day_label(sd.day, today)}不是上课日{_day_off_words(why, sd.day)}，没有护学岗，无需代班。")
+            raise Refusal(f"{day_label(sd.day, today)}不是上课日{_day_off_words(why, school, sd.day)}，没有护学岗，无需代班。")
         if person is None:
             # The name shown is bound to another WeChat id: not that person's swap to make.
             raise Refusal(f"此微信号不是已绑定的{clip(msg.sender, 12)}，不能登记代班。")

@@ -45,7 +45,7 @@ def _day_note(school: School, day: date) -> str:
     """Why a weekend day is a school day: the state's 调休, or the school's own open date."""
     if day.weekday() < 5:
         return ""
-    if is_makeup_workday(day):
+    if is_makeup_workday(day, school.calendar):
         return "（调休上课）"
     return "（补课）" if day in school.open else ""
 
@@ -54,7 +54,7 @@ def _day_off_note(school: School, day: date) -> str:
     """Why a weekday in term has no school, as the table says it."""
     why = day_off(school, day)
     if why is DayOff.HOLIDAY:
-        return f"（{holiday_name(day)}）"
+        return f"（{holiday_name(day, school.calendar)}）"
     return "（停课）" if why is DayOff.CLOSED else ""
 
 

@@ -15,7 +15,7 @@ def followup_messages(transcript: list[dict]) -> list[tuple[str, str, str]]:
     """(local day and time, recipient, tag) of every follow-up reminder or overdue report."""
     out = []
     for m in transcript:
-        if m["text"].startswith(("【回访提醒】", "【回访逾期】")):
+        if m.get("text", "").startswith(("【回访提醒】", "【回访逾期】")):
             out.append((m["at"][5:16].replace("T", " "), m.get("contact") or m["room"], m["text"][: m["text"].index("】") + 1]))
     return out
 

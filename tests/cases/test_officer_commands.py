@@ -225,7 +225,7 @@ def test_long_detail_is_paged(run_day):
 
 def test_help_lists_every_command(run_day):
     text = only(to(run_day(say("09:00", "李警官", "帮助")), "李警官"))["text"]
-    for word in ("待办", "详情", "认领", "办结", "误报", "转办", "回访", "统计", "进度"):
+    for word in ("待办", "详情", "认领", "办结", "误报", "转办", "回访", "统计", "改类", "进度"):
         assert word in text
 
 

@@ -109,3 +109,53 @@ def test_noisy_keywords_rank_words_by_false_positives(tmp_path):
             cs.mark_false_positive(db, _open(db, when, keywords=words), "李警官", when)
         _open(db, when, keywords=("打架",))
     assert noisy_keywords(db) == [("打架", 2), ("吵架", 1), ("砍", 1)]
+
+
+def test_stats_shows_guard_post_attendance_of_the_stations_schools(run_events):
+    school = "宜春一中护学岗工作群"
+    events = (
+        say("10:00", "李警官", "统计")
+        + say("21:20", "张老师", "到岗", room=school)  # on time; 刘师傅 never comes
+        + say("22:30", "李警官", "统计")
+        + say("22:31", "钱所长", "统计")  # 秀江派出所 has no school
+    )
+    transcript = run_events(events)
+    assert "护学岗到岗率：—（本月无班次记录）" in only(sent_at(to(transcript, "李警官"), "10:00"))["text"]
+    assert "护学岗到岗率：宜春一中50.00%（1/2）" in only(sent_at(to(transcript, "李警官"), "22:30"))["text"]
+    assert "护学岗" not in only(sent_at(to(transcript, "钱所长"), "22:31"))["text"]
+
+
+def test_figures_survive_the_round_trip_through_json(tmp_path):
+    from storage.stats import Attendance, MonthlyFigures
+
+    db = _db(tmp_path)
+    with db.conn:
+        case = _open(db, datetime(2026, 3, 2, 9, tzinfo=CST))
+        cs.mark_false_positive(db, _open(db, datetime(2026, 3, 2, 10, tzinfo=CST), category="fraud", keywords=("骗",)), "李警官", datetime(2026, 3, 2, 11, tzinfo=CST))
+        cs.claim(db, case.id, "李警官", case.opened_at)
+    figures = monthly_figures(db, stations=("guanyuan",), year=2026, month=3, tz=CST, now=datetime(2026, 4, 1, 9, tzinfo=CST), overdue_days=3, school_ids=("yc1z",))
+    assert figures.attendance == Attendance(0, 0) and figures.attendance_by_school == {"yc1z": Attendance(0, 0)}
+    assert MonthlyFigures.from_json(figures.to_json()) == figures
+
+
+def test_suspected_reports_confirmed_dismissed_and_pending(tmp_path):
+    from handlers.cases.month_text import figure_lines
+
+    db = _db(tmp_path)
+    when = datetime(2026, 3, 2, 9, tzinfo=CST)
+
+    def suspected() -> cs.Case:
+        return cs.open_case(
+            db, at=when, room=GROUP1, community="官园社区", station="guanyuan", officer="李警官", category="dispute", severity="normal",
+            reporter="张大妈", text="他们又在楼道里闹", keywords=("闹",), rules=(cs.SUSPECTED_RULE,), explicit=False, status=cs.UNVERIFIED,
+        )
+
+    with db.conn:
+        cs.verify(db, suspected().id, "李警官", when)
+        cs.verify(db, suspected().id, "李警官", when)
+        cs.mark_false_positive(db, suspected(), "李警官", when)
+        suspected()
+        _open(db, when)  # an ordinary report is not counted as suspected
+    figures = monthly_figures(db, stations=("guanyuan",), year=2026, month=3, tz=CST, now=datetime(2026, 4, 1, 9, tzinfo=CST), overdue_days=3)
+    assert (figures.suspected_confirmed, figures.suspected_dismissed, figures.suspected_pending) == (2, 1, 1)
+    assert "疑似警情4件：核实2件，误报1件，待核实1件" in figure_lines(figures, {})

@@ -20,8 +20,11 @@ def test_a_case_from_report_to_archive(run_file, tmp_path):
     assert chen[6].startswith("【回访提醒】#1") and "第2次" in chen[6]
     assert chen[7] == "已记录#1第2次回访：无反弹。回访完毕，案件已归档。"
     assert len(chen) == 8
-    # 办结 in the officers' room is answered there.
+    # 办结 in the officers' room is answered there; on 1 April the room gets March's briefing.
     room = in_room(transcript, ROOM)
+    briefing = [m for m in room if m["at"] == "2026-04-01T09:00:00+08:00"]
+    assert briefing[0]["text"].startswith("【官园派出所 2026年3月通报】") and [m.get("file", "")[-4:] for m in briefing[1:]] == [".png", "xlsx"]
+    room = [m for m in room if m not in briefing]
     assert [m["mentions"] for m in room] == [["陈警官"]] and room[0]["text"].startswith("#1已办结：调解成功（双方签了调解协议）")
     # The reporter heard: acknowledged, claimed, closed (twice: after each mediation), and the state.
     told = [m["text"] for m in in_room(transcript, GROUP1)]
@@ -35,4 +38,5 @@ def test_a_case_from_report_to_archive(run_file, tmp_path):
     for step in ("登记 张大妈", "通知民警 李警官", "认领 李警官", "转办 王所长：李警官→陈警官", "办结 陈警官：调解成功", "回访 陈警官：反弹", "反弹重办", "归档 系统"):
         assert step in detail, step
     assert sqlite_utils.Database(db)["cases"].get(1)["status"] == "已归档"
-    assert not [m for m in transcript if "逾期" in m["text"] or "催办" in m["text"]]
+    chased = [m for m in transcript if "通报】" not in m.get("text", "") and ("逾期" in m.get("text", "") or "催办" in m.get("text", ""))]
+    assert not chased

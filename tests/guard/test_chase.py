@@ -1,5 +1,6 @@
 """Chasing: at start + grace one @-mention of everyone on duty not checked in; at
-start + 2×grace a private message to the supervising officer; nothing after the end."""
+start + 2×grace (at the end at the latest) a private message to the supervising
+officer; nobody is chased in the room after the end."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -72,15 +73,36 @@ def with_grace(tmp_path: Path, minutes: int) -> Path:
     return path
 
 
-def test_nobody_is_chased_after_the_end_of_the_shift(tmp_path):
-    # Grace 25: the chase (21:55) is inside the shift, the officer notice (22:20) is not.
-    transcript = run(tmp_path, start=f"{MONDAY} 21:00", end=f"{MONDAY} 23:59", config=with_grace(tmp_path, 25))
+def test_a_shift_shorter_than_twice_the_grace_still_tells_the_officer_at_its_end(tmp_path):
+    # Grace 25 in a 40-minute shift: the chase (21:55) is inside the shift; the notice
+    # due at 22:20 comes at the end (22:10) instead of never (issue 14, point 5).
+    transcript = run(tmp_path, say(f"{MONDAY} 22:00", "张老师", "到岗"), start=f"{MONDAY} 21:00", end=f"{MONDAY} 23:59", config=with_grace(tmp_path, 25))
     assert [local_time(m) for m in chases(transcript)] == [f"{MONDAY} 21:55"]
-    assert to_contact(transcript, "李警官") == []
-    # Grace 40 ends exactly with the shift: no chase, no notice.
+    [notice] = to_contact(transcript, "李警官")
+    assert local_time(notice) == f"{MONDAY} 22:10"
+    assert notice["text"] == "【护学岗未到岗】宜春一中 3月2日（周一）晚间护学岗 21:30–22:10\n到22:10仍未回复到岗：刘师傅\n已到岗：张老师"
+    # Grace 40 ends exactly with the shift: nobody is chased after the end, and the officer still hears.
     transcript = run(tmp_path, start=f"{MONDAY} 21:00", end=f"{MONDAY} 23:59", config=with_grace(tmp_path, 40), db="grace40.db")
-    assert chases(transcript) == [] and to_contact(transcript, "李警官") == []
+    assert chases(transcript) == []
     assert len(in_room(transcript, YC1Z)) == 1  # the reminder only
+    [notice] = to_contact(transcript, "李警官")
+    assert local_time(notice) == f"{MONDAY} 22:10" and "到22:10仍未回复到岗：张老师、刘师傅" in notice["text"]
+
+
+def test_check_config_warns_about_a_shift_shorter_than_twice_its_grace(tmp_path):
+    from click.testing import CliRunner
+
+    from bot.run.cli import main
+
+    result = CliRunner().invoke(main, ["check-config", "-c", str(with_grace(tmp_path, 25))])
+    assert result.exit_code == 0, result.output
+    [warning] = [line for line in result.output.splitlines() if "2倍签到宽限" in line]
+    assert warning.startswith("警告：schools[0].shifts[0]: 宜春一中“晚间护学岗”只有40分钟，短于2倍签到宽限（2×25分钟）")
+    assert "班次结束时（22:10）通知李警官" in warning and "群里不会催到岗" not in warning
+    result = CliRunner().invoke(main, ["check-config", "-c", str(with_grace(tmp_path, 40))])
+    assert "群里不会催到岗" in result.output
+    result = CliRunner().invoke(main, ["check-config", "-c", str(GUARD_CONFIG)])
+    assert "2倍签到宽限" not in result.output
 
 
 def test_the_on_time_limit_follows_the_grace(tmp_path):

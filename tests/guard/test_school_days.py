@@ -97,7 +97,8 @@ def test_check_config_prints_the_warning_and_exits_0():
     assert lines[-1].startswith("配置有效")
 
 
-def test_check_config_without_a_year_lacking_data_prints_no_warning(tmp_path):
+def test_check_config_without_a_year_lacking_data_prints_no_warning(tmp_path, monkeypatch):
+    monkeypatch.setattr("bot.run.cli.today", lambda config: date(2026, 11, 30))  # before the next-year warning starts
     text = GUARD_CONFIG.read_text(encoding="utf-8").replace('["2026-09-01", "2027-01-22"]', '["2026-09-01", "2026-12-31"]')
     path = tmp_path / "pingan.toml"
     path.write_text(text, encoding="utf-8")
