@@ -63,13 +63,17 @@ def test_database_damaged_in_its_middle_pages_is_caught_at_start(tmp_path):
     config = bot_config(tmp_path)
     db_path = tmp_path / "data" / "pingan.db"
     make_database(db_path, 300)
-    pages = db_path.stat().st_size // 4096
-    damage(db_path, 4096 * (pages // 2) + 200, 1500)
+    # A page in the middle of the reports' messages (which tables sit in the file's
+    # middle changes as migrations add tables): its b-tree header is overwritten.
+    with sqlite3.connect(db_path) as conn:
+        pages = [n for (n,) in conn.execute("select pageno from dbstat where name = 'case_messages' and pagetype = 'leaf' order by pageno")]
+    damage(db_path, 4096 * (pages[len(pages) // 2] - 1), 1500)
     # Precondition: ordinary reads still work, which is why this used to start "healthy".
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("select count(*) from cases").fetchone()[0] == 300
     line = one_line_error(run_cli("run", "-c", str(config), "--login-timeout", "1", cwd=tmp_path), str(db_path))
-    assert "已损坏" in line and "quick_check" in line
+    # quick_check either lists the damage or stops at it ("malformed"): both are one line.
+    assert "已损坏" in line and ("quick_check" in line or "malformed" in line)
 
 
 async def test_a_file_that_is_not_sqlite_is_refused_in_process(tmp_path):
