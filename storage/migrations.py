@@ -241,3 +241,12 @@ def m004_detector_feedback(db: sqlite_utils.Database) -> None:
         not_null={"kind", "text", "at"},
     )
     db["detector_feedback"].create_index(["kind"])
+
+
+@migration
+def m005_web_passwords(db: sqlite_utils.Database) -> None:
+    """Dashboard logins: one salted scrypt hash per configured person (`pingan set-password`).
+
+    Kept in the database, not the config: the config is copied around and read by
+    many, and a hash there would invite editing it by hand."""
+    db["web_passwords"].create({"name": str, "hash": str, "updated_at": str}, pk="name", not_null={"hash", "updated_at"})

@@ -89,3 +89,37 @@ def run_day(run_events):
         return run_events(events, end=end, **kwargs)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def web_password_hash() -> str:
+    """One scrypt hash for every test login (hashing takes tens of milliseconds)."""
+    from bot.web.passwords import hash_password
+    from tests.support import WEB_PASSWORD
+
+    return hash_password(WEB_PASSWORD)
+
+
+@pytest.fixture
+async def web(tmp_path, rules_only, web_password_hash):
+    """The demo's site (chat page and dashboard) over a fresh simulation of the bundled
+    sample config, every officer with the password WEB_PASSWORD, and an aiohttp test
+    client for it. Yields a SimpleNamespace: client, sim, backend, config."""
+    from types import SimpleNamespace
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.run.demo.server import build_demo_site, start_demo_simulation
+    from storage.passwords import set_hash
+    from tests.support import DEMO_CONFIG
+
+    config = load_config(DEMO_CONFIG)
+    sim = await start_demo_simulation(config, rules_only, tmp_path / "web.db")
+    now = sim.clock.now()
+    await sim.app.db.write(lambda db: [set_hash(db, o.name, web_password_hash, now) for o in config.officers])
+    site, backend = build_demo_site(sim, config, rules_only)
+    try:
+        async with TestClient(TestServer(site)) as client:
+            yield SimpleNamespace(client=client, sim=sim, backend=backend, config=config)
+    finally:
+        await sim.stop()

@@ -14,6 +14,7 @@ from pathlib import Path
 from bot.clock import Clock
 from bot.config import Config
 from bot.feature import DetectorLike, Feature, Job, JobFunc, Services
+from bot.metrics import CountingDetector, Metrics
 from bot.outbox import Outbox
 from bot.rate_limit import RateLimiter
 from bot.run.pipeline import DuplicateFilter, Pipeline
@@ -41,15 +42,17 @@ class App:
         db_path: Path | None = None,
         dedup: DuplicateFilter | None = None,
         limiter: RateLimiter | None = None,
+        metrics: Metrics | None = None,
     ):
         self.config = config
         self.clock = clock
         self.transport = transport
         self.db = Database(db_path or config.bot.database)
+        self.metrics = metrics or Metrics()
         self.scheduler = Scheduler(clock, self._run_job)
-        self.outbox = Outbox(self.db, transport, clock, limiter)
-        self.runner = WorkRunner(self.db, self.outbox, self.scheduler, clock)
-        self.features: list[Feature] = build_features(Services(config, clock, detector))
+        self.outbox = Outbox(self.db, transport, clock, limiter, metrics=self.metrics)
+        self.runner = WorkRunner(self.db, self.outbox, self.scheduler, clock, metrics=self.metrics)
+        self.features: list[Feature] = build_features(Services(config, clock, CountingDetector(detector, self.metrics)))
         self.job_funcs = _job_table(self.features)
         self.watch = StorageWatch(config, clock, self.db, self.outbox.put)
         self.pipeline = Pipeline(
@@ -59,6 +62,7 @@ class App:
             dedup,
             schedule_retry=self._schedule_storage_retry,
             on_storage_change=self.watch.check,
+            metrics=self.metrics,
         )
         self.watch.pending = lambda: len(self.pipeline.pending)
         self.watch.dropped = lambda: self.pipeline.dropped
@@ -95,6 +99,11 @@ class App:
 
     def storage_problem(self) -> str | None:
         return self.watch.problem()
+
+    def scheduler_state(self) -> dict:
+        """For /healthz: how many jobs wait and when the next one fires."""
+        nxt = self.scheduler.next_fire_time()
+        return {"jobs": len(self.scheduler), "next_run": None if nxt is None else nxt.isoformat()}
 
     async def start(self) -> None:
         version = await self.db.open()

@@ -22,6 +22,7 @@ from typing import Any, Awaitable, Callable, Protocol, Sequence
 from bot.config import Config
 from bot.events import Incoming, bounded_text
 from bot.feature import Handler
+from bot.metrics import Metrics
 from bot.run.work import Attempt, WorkRunner
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class Pipeline:
         schedule_retry: Callable[[], None] | None = None,
         on_storage_change: Callable[[], Awaitable[None]] | None = None,
         max_pending: int | None = None,
+        metrics: Metrics | None = None,
     ):
         self.config = config
         self.handlers = list(handlers)
@@ -56,6 +58,7 @@ class Pipeline:
         self.max_pending = MAX_PENDING if max_pending is None else max_pending
         self.pending: deque[Attempt] = deque()
         self.dropped = 0
+        self.metrics = metrics or Metrics()
         self._retry_lock = asyncio.Lock()
 
     def accepts(self, msg: Incoming) -> bool:
@@ -68,6 +71,7 @@ class Pipeline:
     async def handle(self, msg: Incoming) -> None:
         if not self.accepts(msg):
             return
+        self.metrics.message_in()
         msg = _well_formed(msg)
         if self.dedup is not None and self.dedup.is_duplicate(msg):
             log.info("重复消息已忽略：%s", msg.id)

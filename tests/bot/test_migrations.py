@@ -55,7 +55,7 @@ def old_style_database(path: Path, count: int) -> None:
 
 
 def test_the_bots_migrations_have_their_function_names_in_order():
-    assert NAMES == ["m001_cases_and_outbox", "m002_case_workflow", "m003_guard_posts", "m004_detector_feedback"]
+    assert NAMES == ["m001_cases_and_outbox", "m002_case_workflow", "m003_guard_posts", "m004_detector_feedback", "m005_web_passwords"]
 
 
 def test_a_new_database_records_every_migration_by_name(tmp_path):

@@ -157,7 +157,8 @@ async def test_healthz_says_online_with_an_empty_outbox(live: World) -> None:
     await quiet(live.bot)
     health = await live.bot.health()
     assert health is not None
-    assert (health.status, health.body) == (200, {"status": "ok", "transport": "online", "storage": "ok", "outbox_pending": 0})
+    assert (health.status, health.body) == (200, {"status": "ok", "transport": "online", "storage": "ok", "outbox_pending": 0, "scheduler": health.body["scheduler"]})
+    assert health.body["scheduler"]["jobs"] >= 0
 
 
 # ---- worlds of their own: refused, unreachable, restarted, stopped ---------------------
