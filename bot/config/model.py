@@ -74,10 +74,12 @@ class OutboxSettings:
 
 @dataclass(frozen=True)
 class WebSettings:
-    """Where the health endpoint (and later the dashboard) listens."""
+    """Where the dashboard, /healthz and /metrics listen. `secure_cookies`: the
+    session cookie is sent over HTTPS only (set it behind a TLS reverse proxy)."""
 
     host: str = "127.0.0.1"
     port: int = 8080
+    secure_cookies: bool = False
 
 
 @dataclass(frozen=True)
