@@ -123,3 +123,60 @@ async def web(tmp_path, rules_only, web_password_hash):
             yield SimpleNamespace(client=client, sim=sim, backend=backend, config=config)
     finally:
         await sim.stop()
+
+
+# ---- browser tests (tests/web/test_browser*.py) ---------------------------------------
+_SCREENSHOTS: list = []
+
+
+@pytest.fixture(scope="session")
+def screenshots():
+    """The folder this run's browser screenshots go to (printed at the end of the run)."""
+    from tests.web.browser import screenshot_dir
+
+    folder = screenshot_dir()
+    _SCREENSHOTS.append(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def demo_server():
+    """A real `pingan demo` process for the module's browser tests."""
+    from tests.web.browser import DemoServer, require_chromium
+
+    require_chromium()
+    server = DemoServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian chromium, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.web.browser import CHROMIUM_ARGS, require_chromium
+
+    path = require_chromium()
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, demo_server):
+    """A fresh browser context (no cookies) on the demo, Chinese locale."""
+    from tests.web.browser import VIEWPORT
+
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", accept_downloads=True, base_url=demo_server.base)
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    for folder in _SCREENSHOTS:
+        shots = sorted(p.name for p in folder.glob("*.png"))
+        terminalreporter.write_line(f"browser screenshots ({len(shots)}): {folder}")

@@ -35,7 +35,7 @@ JOB_LABELS = {
     "guard.close": "护学岗结束",
     "guard.table": "下周值班表",
 }
-RESIDENTS = ("张大妈", "赵大爷", "周女士", "吴先生")
+RESIDENTS = ("张大妈", "赵大爷", "周女士", "吴先生", "刘阿姨")
 MAX_NAME = 20
 MAX_ENTRIES = 5000  # a long demo session: the page shows the latest
 
