@@ -142,3 +142,23 @@ async def test_a_cross_site_websocket_is_refused(web):
 async def test_only_files_the_bot_sent_are_served(web):
     assert (await web.client.get("/api/chat/files/1")).status == 404
     assert (await web.client.get("/api/chat/files/..%2F..%2Fetc%2Fpasswd")).status == 404
+
+
+async def test_files_and_images_the_bot_sends_are_shown_and_served(web, tmp_path):
+    from bot.events import Outgoing
+    from bot.transports.simulator import SentMessage
+
+    chart = tmp_path / "统计图.png"
+    chart.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 16)
+    ledger = tmp_path / "台账.xlsx"
+    ledger.write_bytes(b"PK\x03\x04")
+    now = web.sim.clock.now()
+    web.backend._sent(SentMessage(now, Outgoing(room="官园派出所工作群", file=str(chart), text="3月统计")))
+    web.backend._sent(SentMessage(now, Outgoing(room="官园派出所工作群", file=str(ledger))))
+    image, document = web.backend.entries[-2:]
+    assert image["image"] and image["file"] == "统计图.png" and image["text"] == "3月统计"
+    assert not document["image"] and document["file"] == "台账.xlsx"
+    served = await web.client.get(image["file_url"])
+    assert served.status == 200 and (await served.read()).startswith(b"\x89PNG")
+    download = await web.client.get(document["file_url"])
+    assert download.status == 200 and download.headers["Content-Disposition"] == "attachment"
