@@ -16,4 +16,4 @@ from handlers.cases.wording import EVENT_LABELS
 
 def live_site(app: App, config: Config, detector: DetectorLike) -> web.Application:
     dashboard = Dashboard(config=config, db=app.db, detector=detector, clock=app.clock, event_labels=EVENT_LABELS)
-    return build_site(dashboard, app, MetricsSource(app.metrics, app.db), secure_cookies=config.web.secure_cookies)
+    return build_site(dashboard, app, MetricsSource(app.metrics, app.db), secure_cookies=config.web.secure_cookies, trust_proxy=config.web.trust_proxy)

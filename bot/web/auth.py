@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.web.deps import deps
-from bot.web.keys import SESSION, SESSIONS, THROTTLE
+from bot.web.keys import SESSION, SESSIONS, THROTTLE, TRUST_PROXY
 from bot.web.passwords import MAX_LENGTH, verify_password
 from bot.web.render import page, redirect
 from bot.web.security import Viewer
@@ -27,6 +27,20 @@ def safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc:
         return HOME
     return target
+
+
+def client_address(request: web.Request) -> str:
+    """Who is knocking, for the per-address login limit. Behind a reverse proxy every
+    request comes from the proxy; with `[web] trust_proxy` the address the proxy
+    appended to X-Forwarded-For is used instead (only from a loopback peer: nobody
+    else may claim to be the proxy)."""
+    peer = request.remote or "unknown"
+    if request.app.get(TRUST_PROXY) and peer in ("127.0.0.1", "::1"):
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last[:64]
+    return peer
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:
@@ -54,7 +68,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     name = str(form.get("name", "")).strip()[:64]
     password = str(form.get("password", ""))[: MAX_LENGTH + 1]
-    address = request.remote or "unknown"
+    address = client_address(request)
     throttle = request.app[THROTTLE]
     keys = (f"name:{name}", f"addr:{address}")
     wait = throttle.wait_seconds(*keys)

@@ -9,3 +9,4 @@ SESSION = web.RequestKey("session", Session)  # the visitor's Session
 SESSIONS = web.AppKey("sessions", Sessions)
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 SECURE_COOKIES = web.AppKey("secure_cookies", bool)
+TRUST_PROXY = web.AppKey("trust_proxy", bool)

@@ -88,13 +88,20 @@ class Sessions:
 
 @dataclass
 class LoginThrottle:
-    """At most `limit` failed logins per key (a name, an address) in `window`
-    seconds; then that key waits until the oldest failure leaves the window."""
+    """At most `limit` failed logins per name and `address_limit` per address
+    (keys "name:…" and "addr:…") in `window` seconds; then that key waits until its
+    oldest failure leaves the window. An address gets more tries than a name: an
+    office behind one NAT (or a proxy) shares one, and one person's typos must not
+    lock out the whole station."""
 
     limit: int = 5
+    address_limit: int = 20
     window: float = 15 * 60
     clock: Callable[[], float] = time.monotonic
     _failures: dict[str, list[float]] = field(default_factory=dict)
+
+    def _limit(self, key: str) -> int:
+        return self.address_limit if key.startswith("addr:") else self.limit
 
     def wait_seconds(self, *keys: str) -> float:
         now = self.clock()
@@ -105,7 +112,7 @@ class LoginThrottle:
                 self._failures[key] = recent
             else:
                 self._failures.pop(key, None)
-            if len(recent) >= self.limit:
+            if len(recent) >= self._limit(key):
                 wait = max(wait, recent[0] + self.window - now)
         return wait
 

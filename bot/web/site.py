@@ -9,7 +9,7 @@ from bot.web import auth, case_page, ledger_pages, lexicon_page, stats_page
 from bot.web.chat import ChatBackend, add_chat
 from bot.web.deps import DASHBOARD, Dashboard
 from bot.web.health import HealthSource, add_health
-from bot.web.keys import SECURE_COOKIES, SESSIONS, THROTTLE
+from bot.web.keys import SECURE_COOKIES, SESSIONS, THROTTLE, TRUST_PROXY
 from bot.web.metrics_page import METRICS, MetricsSource, metrics
 from bot.web.middleware import MIDDLEWARES
 from bot.web.render import PAGE, STATIC, Renderer, redirect
@@ -25,12 +25,14 @@ def build_site(
     sessions: Sessions | None = None,
     throttle: LoginThrottle | None = None,
     secure_cookies: bool = False,
+    trust_proxy: bool = False,
 ) -> web.Application:
     app = web.Application(middlewares=MIDDLEWARES, client_max_size=256 * 1024)
     app[PAGE] = Renderer(dashboard.config.bot.tz, dashboard.config.bot.name)
     app[SESSIONS] = sessions or Sessions()
     app[THROTTLE] = throttle or LoginThrottle()
     app[SECURE_COOKIES] = secure_cookies
+    app[TRUST_PROXY] = trust_proxy
     app[DASHBOARD] = dashboard
     app[METRICS] = metrics_source
     add_health(app, health)

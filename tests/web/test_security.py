@@ -49,7 +49,7 @@ def test_login_and_logout_replace_the_session_id_and_token():
 
 def test_the_throttle_counts_failures_in_a_sliding_window():
     clock = Clock()
-    throttle = LoginThrottle(limit=3, window=600, clock=clock)
+    throttle = LoginThrottle(limit=3, address_limit=3, window=600, clock=clock)
     for _ in range(3):
         assert throttle.wait_seconds("name:李警官") == 0
         throttle.failed("name:李警官", "addr:1.2.3.4")
@@ -61,7 +61,7 @@ def test_the_throttle_counts_failures_in_a_sliding_window():
 
 
 def test_a_success_clears_the_names_failures_but_not_the_addresss():
-    throttle = LoginThrottle(limit=2)
+    throttle = LoginThrottle(limit=2, address_limit=2)
     throttle.failed("name:a", "addr:x")
     throttle.failed("name:a", "addr:x")
     throttle.succeeded("name:a")
@@ -87,3 +87,10 @@ def test_next_stays_on_the_site():
     assert safe_next("/cases/3?x=1") == "/cases/3?x=1"
     for bad in (None, "", "//evil", "https://evil", "evil", "/\\evil", "http:/evil"):
         assert safe_next(bad) == "/ledger"
+
+
+def test_an_address_gets_more_tries_than_a_name():
+    throttle = LoginThrottle(limit=2, address_limit=4)
+    for _ in range(2):
+        throttle.failed("name:a", "addr:x")
+    assert throttle.wait_seconds("name:a") > 0 and throttle.wait_seconds("addr:x") == 0
