@@ -37,7 +37,7 @@ async def _store(db_path: Path, name: str, hashed: str) -> None:
 @click.option("--stdin", "from_stdin", is_flag=True, help="从标准输入读一行作为密码（脚本用）")
 def set_password_command(name: str, config_path: Path, db_path: Path | None, from_stdin: bool) -> None:
     """设置值班台登录密码（NAME 为配置文件 [[officers]] 中的姓名）。"""
-    from storage.db import DatabaseProblem
+    from storage.db import DatabaseProblem, inspect_database
 
     try:
         config = load_config(config_path)
@@ -60,6 +60,8 @@ def set_password_command(name: str, config_path: Path, db_path: Path | None, fro
         fail(problem)
     path = db_path or config.bot.database
     try:
+        if path.exists():
+            inspect_database(path)  # another program's SQLite file is refused untouched
         asyncio.run(_store(path, name, hash_password(password)))
     except DatabaseProblem as exc:
         fail(str(exc))

@@ -61,6 +61,18 @@ def test_set_password_refuses_unknown_names_and_short_passwords_in_one_line(tmp_
     assert "Traceback" not in unknown.output + short.output
 
 
+def test_set_password_refuses_a_database_that_is_not_the_bots(tmp_path):
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("create table notes (x)")
+    result = CliRunner().invoke(main, ["set-password", "李警官", "-c", str(CONFIGS / "pingan.toml"), "--db", str(other), "--stdin"], input="long enough\n")
+    assert result.exit_code == 2 and "不是平安助手的数据库" in result.output
+    with sqlite3.connect(other) as conn:
+        assert [r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")] == ["notes"]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
