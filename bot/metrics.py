@@ -7,10 +7,9 @@ read at scrape time instead of kept here.
 """
 from __future__ import annotations
 
-import time
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from typing import Callable
+from datetime import datetime
 
 from bot.events import Outgoing
 from bot.feature import DetectorLike
@@ -44,8 +43,7 @@ class Metrics:
     suspected: int = 0
     send_failures: int = 0
     urgent_latency: Histogram = field(default_factory=Histogram)
-    monotonic: Callable[[], float] = time.monotonic
-    _urgent_origin: dict[tuple, float] = field(default_factory=dict)
+    _urgent_origin: dict[tuple, datetime] = field(default_factory=dict)
 
     def message_in(self) -> None:
         self.messages_in += 1
@@ -59,19 +57,20 @@ class Metrics:
     def send_failed(self) -> None:
         self.send_failures += 1
 
-    def urgent_queued(self, msg: Outgoing, received: float) -> None:
-        """An urgent reply to a message received at `received` (monotonic) was queued."""
+    def urgent_queued(self, msg: Outgoing, received: datetime) -> None:
+        """An urgent reply to a message the bot received at `received` (its clock) is
+        on its way. On a virtual clock the latency is virtual too: 0 in simulations."""
         if len(self._urgent_origin) >= MAX_WAITING_URGENT:
             self._urgent_origin.pop(next(iter(self._urgent_origin)))
         self._urgent_origin.setdefault(_identity(msg), received)
 
-    def sent(self, msg: Outgoing) -> None:
-        """A message left through the transport; an urgent one ends its latency."""
+    def sent(self, msg: Outgoing, now: datetime) -> None:
+        """A message left through the transport at `now`; an urgent one ends its latency."""
         if not msg.urgent:
             return
         origin = self._urgent_origin.pop(_identity(msg), None)
         if origin is not None:
-            self.urgent_latency.observe(max(0.0, self.monotonic() - origin))
+            self.urgent_latency.observe(max(0.0, (now - origin).total_seconds()))
 
 
 def _identity(msg: Outgoing) -> tuple:

@@ -67,8 +67,7 @@ def _target(msg: Outgoing) -> str:
 
 
 class Outbox:
-    def __init__(self, db: Database, transport: Transport, clock: Clock, limiter: RateLimiter | None = None, *, metrics: Metrics | None = None):
-        self.metrics = metrics or Metrics()
+    def __init__(self, db: Database, transport: Transport, clock: Clock, limiter: RateLimiter | None = None):
         self.db = db
         self.transport = transport
         self.clock = clock
@@ -86,6 +85,8 @@ class Outbox:
         # Told when a message had to be kept in memory and when memory is written out
         # (the storage watch raises the alarm and the all-clear).
         self.on_storage_change: Callable[[], Awaitable[None]] | None = None
+        # Sends and failures for /metrics; the App gives every part its one Metrics.
+        self.metrics = Metrics()
 
     async def put(self, msg: Outgoing) -> bool:
         """Queue a message durably; False when its key was queued before.
@@ -189,7 +190,7 @@ class Outbox:
                     continue
                 now = self.clock.now()
                 self._count_send(target, now)
-                self.metrics.sent(item.message)
+                self.metrics.sent(item.message, now)
                 self._unmarked[item.id] = now  # sent: whatever happens next, not again
                 await self._record_memory_sends()
                 sent_any = True
@@ -230,7 +231,7 @@ class Outbox:
             else:
                 now = self.clock.now()
                 self._count_send(target, now)
-                self.metrics.sent(msg)
+                self.metrics.sent(msg, now)
                 self._unrecorded.append((msg, now))
             self._memory.remove(msg)
         return False, next_ready

@@ -42,17 +42,19 @@ class App:
         db_path: Path | None = None,
         dedup: DuplicateFilter | None = None,
         limiter: RateLimiter | None = None,
-        metrics: Metrics | None = None,
     ):
         self.config = config
         self.clock = clock
         self.transport = transport
         self.db = Database(db_path or config.bot.database)
-        self.metrics = metrics or Metrics()
+        # Counters for /metrics, one set per App: the detector counts its verdicts,
+        # the pipeline the messages and urgent replies, the outbox the sends.
+        self.metrics = Metrics()
+        detector = CountingDetector(detector, self.metrics)
         self.scheduler = Scheduler(clock, self._run_job)
-        self.outbox = Outbox(self.db, transport, clock, limiter, metrics=self.metrics)
-        self.runner = WorkRunner(self.db, self.outbox, self.scheduler, clock, metrics=self.metrics)
-        self.features: list[Feature] = build_features(Services(config, clock, CountingDetector(detector, self.metrics)))
+        self.outbox = Outbox(self.db, transport, clock, limiter)
+        self.runner = WorkRunner(self.db, self.outbox, self.scheduler, clock)
+        self.features: list[Feature] = build_features(Services(config, clock, detector))
         self.job_funcs = _job_table(self.features)
         self.watch = StorageWatch(config, clock, self.db, self.outbox.put)
         self.pipeline = Pipeline(
@@ -62,10 +64,10 @@ class App:
             dedup,
             schedule_retry=self._schedule_storage_retry,
             on_storage_change=self.watch.check,
-            metrics=self.metrics,
         )
         self.watch.pending = lambda: len(self.pipeline.pending)
         self.watch.dropped = lambda: self.pipeline.dropped
+        self.pipeline.metrics = self.outbox.metrics = self.metrics
         self.watch.held = lambda: self.outbox.memory_count
         self.watch.on_failing = self._schedule_storage_retry
         self.outbox.on_storage_change = self.watch.check

@@ -47,7 +47,6 @@ class Pipeline:
         schedule_retry: Callable[[], None] | None = None,
         on_storage_change: Callable[[], Awaitable[None]] | None = None,
         max_pending: int | None = None,
-        metrics: Metrics | None = None,
     ):
         self.config = config
         self.handlers = list(handlers)
@@ -58,7 +57,7 @@ class Pipeline:
         self.max_pending = MAX_PENDING if max_pending is None else max_pending
         self.pending: deque[Attempt] = deque()
         self.dropped = 0
-        self.metrics = metrics or Metrics()
+        self.metrics = Metrics()  # the App's replaces it
         self._retry_lock = asyncio.Lock()
 
     def accepts(self, msg: Incoming) -> bool:
@@ -119,6 +118,8 @@ class Pipeline:
         attempt.tries += 1
         try:
             work = attempt.handler.handle(attempt.msg, attempt.match)
+            for reply in work.urgent:  # its latency runs from the message to the send
+                self.metrics.urgent_queued(reply, attempt.msg.at)
             if await self.runner.carry_out(work, attempt):
                 return True
         except Exception:  # a bug in one feature must not take the bot down

@@ -10,8 +10,7 @@ replies it already sent are not sent twice (`Attempt.urgent_sent`).
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
@@ -19,7 +18,6 @@ import sqlite_utils
 from bot.clock import Clock
 from bot.events import Incoming
 from bot.feature import Handler, Outcome, Work
-from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.scheduler import Scheduler
 from storage import outbox as outbox_store
@@ -37,12 +35,10 @@ class Attempt:
     match: Any
     tries: int = 0
     urgent_sent: bool = False
-    received: float = field(default_factory=time.monotonic)  # for the urgent-latency metric
 
 
 class WorkRunner:
-    def __init__(self, db: Database, outbox: Outbox, scheduler: Scheduler, clock: Clock, metrics: Metrics | None = None):
-        self.metrics = metrics or Metrics()
+    def __init__(self, db: Database, outbox: Outbox, scheduler: Scheduler, clock: Clock):
         self.db = db
         self.outbox = outbox
         self.scheduler = scheduler
@@ -54,8 +50,6 @@ class WorkRunner:
         if attempt is None or not attempt.urgent_sent:
             try:
                 for msg in work.urgent:
-                    if attempt is not None:
-                        self.metrics.urgent_queued(msg, attempt.received)
                     await self.outbox.put(msg)
             except Exception as exc:
                 if is_storage_failure(exc):

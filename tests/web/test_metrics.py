@@ -34,12 +34,16 @@ async def test_metrics_count_messages_verdicts_cases_and_urgent_latency(web):
 
 
 def test_the_text_format_escapes_labels_and_buckets_add_up():
-    m = Metrics(monotonic=lambda: 10.3)
+    from datetime import datetime, timedelta, timezone
+
     from bot.events import Outgoing
 
+    m = Metrics()
+    at = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
     reply = Outgoing(text="请立即拨打110", room="群", urgent=True)
-    m.urgent_queued(reply, received=10.0)
-    m.sent(reply)
+    m.urgent_queued(reply, received=at)
+    m.sent(Outgoing(text="普通消息", room="群"), at)
+    m.sent(reply, at + timedelta(seconds=0.3))
     text = render(m, 4, [('待"认领"\\', 2)])
     assert 'pingan_cases{state="待\\"认领\\"\\\\"} 2' in text
     assert value(text, 'pingan_urgent_reply_seconds_bucket{le="0.25"}') == 0
