@@ -43,6 +43,10 @@ class ChatBackend(Protocol):
 
     async def sample(self, sample_id: str) -> None: ...
 
+    async def picture(self, sender: str, room: str | None) -> None:
+        """A photo from `sender`: shown in the chat, never read by the bot."""
+        ...
+
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener` with each new event (a message, the clock); returns unsubscribe."""
         ...
@@ -85,16 +89,31 @@ async def say(request: web.Request) -> web.Response:
     backend = request.app[CHAT]
 
     async def act(data: dict) -> None:
-        sender, room, text = data.get("sender"), data.get("room"), data.get("text")
-        if not isinstance(sender, str) or not sender.strip():
-            raise ChatError("请先选择“我是谁”。")
-        if room is not None and not isinstance(room, str):
-            raise ChatError("群名不对。")
+        sender, room = _who(data)
+        text = data.get("text")
         if not isinstance(text, str) or not text.strip():
             raise ChatError("消息不能为空。")
         if len(text) > MAX_TEXT:
             raise ChatError(f"消息太长（{len(text)}字），演示页最多{MAX_TEXT}字。")
-        await backend.say(sender.strip(), room, text)
+        await backend.say(sender, room, text)
+
+    return await _act(request, act)
+
+
+def _who(data: dict) -> tuple[str, str | None]:
+    sender, room = data.get("sender"), data.get("room")
+    if not isinstance(sender, str) or not sender.strip():
+        raise ChatError("请先选择“我是谁”。")
+    if room is not None and not isinstance(room, str):
+        raise ChatError("群名不对。")
+    return sender.strip(), room
+
+
+async def picture(request: web.Request) -> web.Response:
+    backend = request.app[CHAT]
+
+    async def act(data: dict) -> None:
+        await backend.picture(*_who(data))
 
     return await _act(request, act)
 
@@ -186,5 +205,6 @@ def add_chat(app: web.Application, backend: ChatBackend) -> None:
     app.router.add_post("/api/chat/say", say)
     app.router.add_post("/api/chat/jump", jump)
     app.router.add_post("/api/chat/sample", sample)
+    app.router.add_post("/api/chat/picture", picture)
     app.router.add_get("/api/chat/stream", stream)
     app.router.add_get("/api/chat/files/{entry_id}", sent_file)

@@ -60,6 +60,8 @@ def test_a_residents_dispute_is_acknowledged_and_the_officer_told(page: Page, sc
     ack = page.locator(".msg.from-bot .bubble").filter(has_text="社区民警")
     expect(ack.last).to_be_visible()
     expect(ack.last).to_contain_text("@张大妈")
+    page.click("#send-photo")  # a photo shows in the chat; the bot reads only text
+    expect(page.locator(".msg.mine img.sent-image").last).to_be_visible()
     page.screenshot(path=screenshots / "chat-dispute.png")
     # The notice to the officer arrives in his private chat with the bot.
     expect(page.locator('li.chat-item[data-chat="dm:李警官"] .badge')).to_be_visible()

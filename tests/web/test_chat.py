@@ -162,3 +162,15 @@ async def test_files_and_images_the_bot_sends_are_shown_and_served(web, tmp_path
     assert served.status == 200 and (await served.read()).startswith(b"\x89PNG")
     download = await web.client.get(document["file_url"])
     assert download.status == 200 and download.headers["Content-Disposition"] == "attachment"
+
+
+async def test_a_photo_is_shown_but_never_read_by_the_bot(web):
+    token = await page_token(web.client, "/")
+    response = await web.client.post("/api/chat/picture", json={"sender": "张大妈", "room": GROUP}, headers={"X-CSRF-Token": token})
+    assert response.status == 200
+    (entry,) = web.backend.entries
+    assert entry["image"] and entry["file_url"] == "/static/photo.svg" and entry["sender"] == "张大妈"
+    assert web.sim.app.metrics.messages_in == 0  # WeChat's images never reach the bot's handlers
+    assert (await web.client.get("/static/photo.svg")).status == 200
+    refused = await web.client.post("/api/chat/picture", json={"sender": "张大妈", "room": "不存在的群"}, headers={"X-CSRF-Token": token})
+    assert refused.status == 400

@@ -38,6 +38,7 @@ JOB_LABELS = {
 RESIDENTS = ("张大妈", "赵大爷", "周女士", "吴先生", "刘阿姨")
 MAX_NAME = 20
 MAX_ENTRIES = 5000  # a long demo session: the page shows the latest
+PHOTO_URL = "/static/photo.svg"  # what a resident's photo looks like in the demo
 
 
 @dataclass(frozen=True)
@@ -119,11 +120,14 @@ class DemoBackend:
         return self.files.get(entry_id)
 
     # ---- what the page does ----------------------------------------------------------
-    async def say(self, sender: str, room: str | None, text: str) -> None:
+    def _check(self, sender: str, room: str | None) -> None:
         if len(sender) > MAX_NAME or any(c in sender for c in "@\n\r\t"):
             raise ChatError("名字不对：最多20个字，不能含 @ 或换行。")
         if room is not None and room not in self.config.known_rooms:
             raise ChatError(f"没有这个群：{room[:40]}")
+
+    async def say(self, sender: str, room: str | None, text: str) -> None:
+        self._check(sender, room)
         async with self._lock:
             now = self.sim.clock.now()
             mentions = self._mentions(text)
@@ -147,6 +151,15 @@ class DemoBackend:
                 target = next_month_first(now, self.config.briefing.at)
             await self.sim.run_until(max(target, now))
             self._broadcast({"type": "clock", "clock": self.clock()})
+
+    async def picture(self, sender: str, room: str | None) -> None:
+        """A photo in the chat. The bot reads only text (the Wechaty transport drops
+        images, voice and the like), so it is shown and never delivered: the demo
+        behaves as WeChat will."""
+        self._check(sender, room)
+        async with self._lock:
+            entry = self._add(self.sim.clock.now(), room, sender, "", (), from_bot=False, file="照片.svg")
+            entry["file_url"] = PHOTO_URL
 
     async def sample(self, sample_id: str) -> None:
         found = self.samples.get(sample_id)
@@ -179,7 +192,7 @@ class DemoBackend:
             "text": text,
             "mentions": list(mentions),
             "file": Path(file).name if file else None,
-            "image": bool(file) and Path(file).suffix.lower() in (".png", ".jpg", ".jpeg", ".gif"),
+            "image": bool(file) and Path(file).suffix.lower() in (".png", ".jpg", ".jpeg", ".gif", ".svg"),
         }
         if file:
             entry["file_url"] = f"/api/chat/files/{entry['id']}"

@@ -74,7 +74,7 @@ function renderList() {
     const body = el("span", "item-body");
     body.append(el("span", "item-title", isRoom ? id.slice(5) : id.slice(3) + "（私聊）"));
     const last = lastEntry(id);
-    body.append(el("span", "item-last", last ? (last.from_bot ? "" : last.sender + "：") + (last.text || "[文件] " + last.file) : ""));
+    body.append(el("span", "item-last", last ? (last.from_bot ? "" : last.sender + "：") + (last.text || (last.image ? "[图片]" : "[文件] " + last.file)) : ""));
     item.append(icon, body);
     const count = state.unread[id] || 0;
     if (count) item.append(el("span", "badge", String(count)));
@@ -103,7 +103,7 @@ function messageNode(e, previous) {
   row.dataset.id = e.id;
   const body = el("div", "msg-body");
   body.append(el("div", "msg-name", e.sender));
-  const bubble = el("div", "bubble");
+  const bubble = el("div", "bubble" + (e.image && !e.text ? " image-only" : ""));
   if (e.mentions.length && e.from_bot) {
     bubble.append(el("span", "mention", e.mentions.map((m) => "@" + m).join(" ") + " "));
   }
@@ -271,6 +271,11 @@ document.addEventListener("DOMContentLoaded", () => {
     const input = document.getElementById("text");
     input.value = "@" + state.bot + " " + input.value;
     input.focus();
+  });
+  document.getElementById("send-photo").addEventListener("click", () => {
+    const room = state.current.startsWith("room:") ? state.current.slice(5) : null;
+    const sender = document.getElementById("sender").value;
+    run(null, () => post("/api/chat/picture", { sender, room }));
   });
   document.getElementById("sender").addEventListener("change", renderMessages);
   for (const b of document.querySelectorAll("[data-jump]")) {
