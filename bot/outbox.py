@@ -23,6 +23,7 @@ import sqlite_utils
 
 from bot.clock import Clock
 from bot.events import Outgoing
+from bot.metrics import Metrics
 from bot.rate_limit import RateLimiter
 from bot.transports.base import Transport, TransportError, UndeliverableError
 from storage import outbox as outbox_store
@@ -84,6 +85,8 @@ class Outbox:
         # Told when a message had to be kept in memory and when memory is written out
         # (the storage watch raises the alarm and the all-clear).
         self.on_storage_change: Callable[[], Awaitable[None]] | None = None
+        # Sends and failures for /metrics; the App gives every part its one Metrics.
+        self.metrics = Metrics()
 
     async def put(self, msg: Outgoing) -> bool:
         """Queue a message durably; False when its key was queued before.
@@ -187,6 +190,7 @@ class Outbox:
                     continue
                 now = self.clock.now()
                 self._count_send(target, now)
+                self.metrics.sent(item.message, now)
                 self._unmarked[item.id] = now  # sent: whatever happens next, not again
                 await self._record_memory_sends()
                 sent_any = True
@@ -215,15 +219,19 @@ class Outbox:
             try:
                 await self.transport.send(msg)
             except UndeliverableError as exc:
+                self.metrics.send_failed()
                 log.error("内存中的消息无法送达，已放弃：%s", exc)
             except TransportError as exc:
+                self.metrics.send_failed()
                 log.warning("内存中的消息发送失败，%g 秒后重试：%s", FIRST_RETRY.total_seconds(), exc)
                 return True, self.clock.now() + FIRST_RETRY
             except Exception:  # noqa: BLE001 - one bad message must not stop the lane
+                self.metrics.send_failed()
                 log.exception("内存中的消息发送出错，已放弃")
             else:
                 now = self.clock.now()
                 self._count_send(target, now)
+                self.metrics.sent(msg, now)
                 self._unrecorded.append((msg, now))
             self._memory.remove(msg)
         return False, next_ready
@@ -271,12 +279,15 @@ class Outbox:
         return await self.db.read(outbox_store.unsent_count)
 
     async def _give_up(self, item: QueuedMessage, exc: Exception) -> None:
+        self.metrics.send_failed()
         log.error("消息 %s 无法送达，已放弃：%s", item.message.key, exc)
         await self._note(item.id, {"failed": str(exc) or type(exc).__name__})
 
     async def _failed(self, item: QueuedMessage, exc: Exception, now: datetime) -> datetime | None:
         """Record a failed attempt; returns when to try again, or None after giving up."""
         attempts = item.attempts + 1
+        if attempts < MAX_ATTEMPTS:
+            self.metrics.send_failed()  # the last one is counted by _give_up
         if attempts >= MAX_ATTEMPTS:
             await self._note(item.id, {"attempts": attempts})
             await self._give_up(item, exc)

@@ -77,6 +77,17 @@ class Scheduler:
         times = [e.next_time for e in self._entries.values() if e.next_time is not None]
         return min(times) if times else None
 
+    def next_job(self) -> tuple[datetime, Job] | None:
+        """The job that fires next and when (ties by id, as `run_due` runs them)."""
+        due = [(e.next_time, job_id, e.job) for job_id, e in self._entries.items() if e.next_time is not None]
+        if not due:
+            return None
+        at, _, job = min(due, key=lambda d: (d[0], d[1]))
+        return at, job
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
     async def run_due(self, now: datetime) -> int:
         """Run every job due at or before `now`, earliest first (ties by id, for
         deterministic transcripts). Returns how many ran."""

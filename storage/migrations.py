@@ -244,7 +244,7 @@ def m004_detector_feedback(db: sqlite_utils.Database) -> None:
 
 
 @migration
-def m005_frozen_months(db: sqlite_utils.Database) -> None:
+def frozen_months(db: sqlite_utils.Database) -> None:
     """The monthly briefing's figures as sent, the cases they counted, and the
     corrections (反弹, 改类, 误报) made to such a month afterwards."""
     db["months"].create(
@@ -306,3 +306,12 @@ def handled_message_ids(db: sqlite_utils.Database) -> None:
     message is not handled twice, across restarts too."""
     db["handled_messages"].create({"id": str, "at": str}, pk="id", not_null={"at"})
     db["handled_messages"].create_index(["at"])
+
+
+@migration
+def web_passwords(db: sqlite_utils.Database) -> None:
+    """Dashboard logins: one salted scrypt hash per configured person (`pingan set-password`).
+
+    Kept in the database, not the config: the config is copied around and read by
+    many, and a hash there would invite editing it by hand."""
+    db["web_passwords"].create({"name": str, "hash": str, "updated_at": str}, pk="name", not_null={"hash", "updated_at"})

@@ -74,10 +74,14 @@ class OutboxSettings:
 
 @dataclass(frozen=True)
 class WebSettings:
-    """Where the health endpoint (and later the dashboard) listens."""
+    """Where the dashboard, /healthz and /metrics listen. Behind a TLS reverse proxy:
+    `secure_cookies` sends the session cookie over HTTPS only, `trust_proxy` takes
+    the client's address from the proxy's X-Forwarded-For (login limits per address)."""
 
     host: str = "127.0.0.1"
     port: int = 8080
+    secure_cookies: bool = False
+    trust_proxy: bool = False
 
 
 @dataclass(frozen=True)

@@ -95,10 +95,12 @@ def parse_outbox(r: Reader, data: Any) -> OutboxSettings:
 
 
 def parse_web(r: Reader, data: Any) -> WebSettings:
-    d = r.table(data, "web", {"host", "port"})
+    d = r.table(data, "web", {"host", "port", "secure_cookies", "trust_proxy"})
     host = r.value(d, "host", "web.host", str, "127.0.0.1")
     port = r.value(d, "port", "web.port", int, 8080, lambda v: None if 0 <= v <= 65535 else "端口应在 0 到 65535 之间")
-    return WebSettings(host, port)
+    secure = r.value(d, "secure_cookies", "web.secure_cookies", bool, False)
+    proxy = r.value(d, "trust_proxy", "web.trust_proxy", bool, False)
+    return WebSettings(host, port, bool(secure), bool(proxy))
 
 
 def parse_calendar(r: Reader, data: Any) -> StateCalendar:

@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.events import Outgoing
 from bot.identity import People
 from bot.feature import DetectorLike, Feature, Job, JobFunc, Services
+from bot.metrics import CountingDetector, Metrics
 from bot.outbox import Outbox
 from bot.rate_limit import RateLimiter
 from bot.run.pipeline import DuplicateFilter, Pipeline
@@ -51,6 +52,10 @@ class App:
         self.clock = clock
         self.transport = transport
         self.db = Database(db_path or config.bot.database)
+        # Counters for /metrics, one set per App: the detector counts its verdicts,
+        # the pipeline the messages and urgent replies, the outbox the sends.
+        self.metrics = Metrics()
+        detector = CountingDetector(detector, self.metrics)
         self.scheduler = Scheduler(clock, self._run_job)
         self.outbox = Outbox(self.db, transport, clock, limiter)
         if names_are_ids is None:
@@ -70,6 +75,7 @@ class App:
         )
         self.watch.pending = lambda: len(self.pipeline.pending)
         self.watch.dropped = lambda: self.pipeline.dropped
+        self.pipeline.metrics = self.outbox.metrics = self.metrics
         self.watch.held = lambda: self.outbox.memory_count
         self.watch.on_failing = self._schedule_storage_retry
         self.outbox.on_storage_change = self.watch.check
@@ -115,6 +121,11 @@ class App:
 
     def storage_problem(self) -> str | None:
         return self.watch.problem()
+
+    def scheduler_state(self) -> dict:
+        """For /healthz: how many jobs wait and when the next one fires."""
+        nxt = self.scheduler.next_fire_time()
+        return {"jobs": len(self.scheduler), "next_run": None if nxt is None else nxt.isoformat()}
 
     async def start(self) -> None:
         version = await self.db.open()

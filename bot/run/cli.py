@@ -113,13 +113,31 @@ def run(config_path: Path, login_timeout: float, new_database: bool) -> None:
 
 
 @main.command()
-def demo() -> None:
-    """用内置模拟器和示例配置演示一遍：居民报告 → 立案 → 通知民警。"""
+@click.option("--transcript", is_flag=True, help="不开网页，把示例场景的对话打印到终端")
+@click.option("--host", default="127.0.0.1", show_default=True, help="网页监听地址")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="网页端口（0 表示任选一个空闲端口）")
+def demo(transcript: bool, host: str, port: int) -> None:
+    """用内置模拟器和示例配置演示：打开网页聊天、看机器人回复，并试用值班台。"""
+    # The demo shows the chat; operators' warnings (calendar data, missed jobs) are noise here.
+    logging.getLogger().setLevel(logging.ERROR)
+    if transcript:
+        _demo_transcript()
+        return
+    from bot.run.demo.server import serve_demo
+
+    with resources.as_file(resources.files("bot.run.demo") / "pingan.toml") as config_path:
+        config = _load_config_or_exit(config_path)
+        detector = _load_detector(config.bot.lexicon)
+        try:
+            asyncio.run(serve_demo(config, detector, host, port, lambda line: click.echo(line)))
+        except OSError as exc:
+            fail(f"无法在 {host}:{port} 上启动网页（{exc.strerror or exc}）：端口可能已被占用，请用 --port 换一个")
+
+
+def _demo_transcript() -> None:
     from bot.run.demo.transcript import render
     from bot.run.simulation import simulate as run
 
-    # The demo shows the chat; operators' warnings (calendar data, missed jobs) are noise here.
-    logging.getLogger().setLevel(logging.ERROR)
     with resources.as_file(resources.files("bot.run.demo") / "scenario.toml") as scenario_path:
         scenario = load_scenario(scenario_path)
         config = _load_config_or_exit(scenario.config_path)
@@ -131,6 +149,9 @@ def demo() -> None:
 def _register_optional_commands() -> None:
     """Commands whose modules are built by other features register themselves here."""
     from bot.run.backup_cli import backup_command
+    from bot.run.password_cli import set_password_command
+
+    main.add_command(set_password_command, "set-password")
     from bot.run.export_cli import export_command, feedback_command
     from bot.run.people_cli import invite_command, people_command
 

@@ -13,7 +13,7 @@ from bot.clock import RealClock
 from bot.config import Config, WechatyConnection
 from bot.dedup import Deduplicator
 from bot.rate_limit import RateLimiter
-from bot.web.health import health_app
+from bot.run.web import live_site
 from bot.feature import DetectorLike
 from storage.db import DatabaseProblem
 from storage.lock import RunLock
@@ -73,11 +73,11 @@ async def _run_locked(config: Config, connection: WechatyConnection, detector: D
         await app.db.close()
         raise
     await _update_marker(app)
-    runner = web.AppRunner(health_app(app), access_log=None)
+    runner = web.AppRunner(live_site(app, config, detector), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.web.host, config.web.port)
     await site.start()
-    log.warning("健康检查：http://%s:%d/healthz", config.web.host, config.web.port)
+    log.warning("值班台：http://%s:%d/ （健康检查 /healthz，指标 /metrics）", config.web.host, config.web.port)
     try:
         try:
             await app.start()

@@ -22,6 +22,7 @@ from typing import Any, Awaitable, Callable, Protocol, Sequence
 from bot.config import Config
 from bot.events import Incoming, bounded_text
 from bot.feature import Handler
+from bot.metrics import Metrics
 from bot.run.work import Attempt, WorkRunner
 from bot.text_safety import safe_name
 
@@ -57,6 +58,7 @@ class Pipeline:
         self.max_pending = MAX_PENDING if max_pending is None else max_pending
         self.pending: deque[Attempt] = deque()
         self.dropped = 0
+        self.metrics = Metrics()  # the App's replaces it
         self._retry_lock = asyncio.Lock()
 
     def accepts(self, msg: Incoming) -> bool:
@@ -71,6 +73,7 @@ class Pipeline:
     async def handle(self, msg: Incoming) -> None:
         if not self.accepts(msg):
             return
+        self.metrics.message_in()
         msg = _well_formed(msg)
         if self.dedup is not None and self.dedup.is_duplicate(msg):
             log.info("重复消息已忽略：%s", msg.id)
@@ -118,6 +121,8 @@ class Pipeline:
         attempt.tries += 1
         try:
             work = attempt.handler.handle(attempt.msg, attempt.match)
+            for reply in work.urgent:  # its latency runs from the message to the send
+                self.metrics.urgent_queued(reply, attempt.msg.at)
             if await self.runner.carry_out(work, attempt):
                 return True
         except Exception:  # a bug in one feature must not take the bot down

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 from bot.clock import Clock
 from bot.events import Incoming, Outgoing
@@ -44,6 +45,8 @@ class SimulatorTransport:
         self.clock = clock
         self.rooms = rooms
         self.sent: list[SentMessage] = []
+        # Told of each message as it is sent: the demo page shows replies live.
+        self.listeners: list[Callable[[SentMessage], None]] = []
         self._on_message: IncomingHandler | None = None
         self._state = "stopped"
 
@@ -65,7 +68,10 @@ class SimulatorTransport:
             raise TransportError("模拟器未连接")
         if message.room is not None and message.room not in self.rooms:
             raise UndeliverableError(f"找不到群：{message.room}")
-        self.sent.append(SentMessage(self.clock.now(), message))
+        item = SentMessage(self.clock.now(), message)
+        self.sent.append(item)
+        for listener in list(self.listeners):
+            listener(item)
 
     async def stop(self) -> None:
         self._state = "stopped"

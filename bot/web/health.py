@@ -20,6 +20,8 @@ class HealthSource(Protocol):
 
     def storage_problem(self) -> str | None: ...
 
+    def scheduler_state(self) -> dict: ...
+
 
 HEALTH = web.AppKey("health", HealthSource)
 
@@ -33,7 +35,7 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception as exc:  # noqa: BLE001 - a broken database must not break the health check
         pending, storage = None, storage or f"无法读取数据库：{exc}"
     healthy = state == "online" and storage is None
-    body: dict = {"status": "ok" if healthy else "degraded", "transport": state, "storage": "ok" if storage is None else "failing", "outbox_pending": pending}
+    body: dict = {"status": "ok" if healthy else "degraded", "transport": state, "storage": "ok" if storage is None else "failing", "outbox_pending": pending, "scheduler": source.scheduler_state()}
     if not healthy:
         reasons = ([] if state == "online" else [f"微信未连接（{state}）"]) + ([] if storage is None else [storage])
         body["reason"] = "；".join(reasons)
@@ -48,6 +50,10 @@ def _dumps(obj: object) -> str:
 
 def health_app(source: HealthSource) -> web.Application:
     app = web.Application()
+    add_health(app, source)
+    return app
+
+
+def add_health(app: web.Application, source: HealthSource) -> None:
     app[HEALTH] = source
     app.router.add_get("/healthz", healthz)
-    return app

@@ -87,7 +87,7 @@ def test_a_30_day_scenario_with_hundreds_of_events_runs_through(tmp_path):
 
 
 def test_demo_prints_a_readable_transcript():
-    result = CliRunner().invoke(main, ["demo"])
+    result = CliRunner().invoke(main, ["demo", "--transcript"])
     assert result.exit_code == 0, result.output
     out = result.output
     assert "张大妈：楼下两个人吵起来了，快打架了" in out

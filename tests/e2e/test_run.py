@@ -157,8 +157,53 @@ async def test_healthz_says_online_with_an_empty_outbox(live: World) -> None:
     await quiet(live.bot)
     health = await live.bot.health()
     assert health is not None
-    assert (health.status, health.body) == (200, {"status": "ok", "transport": "online", "storage": "ok", "outbox_pending": 0})
+    assert (health.status, health.body) == (200, {"status": "ok", "transport": "online", "storage": "ok", "outbox_pending": 0, "scheduler": health.body["scheduler"]})
+    assert health.body["scheduler"]["jobs"] >= 0
 
+
+
+async def test_the_dashboard_and_metrics_are_served_beside_the_bot(live: World) -> None:
+    """`pingan run` serves the dashboard on its [web] port: a password set with
+    `pingan set-password` beside the running bot logs 李警官 in, and his ledger
+    lists the case the first test opened; /metrics counts the messages."""
+    import subprocess
+    import sys
+
+    import aiohttp
+
+    from tests.support import csrf_of
+
+    bot = live.bot
+    await poll(lambda: _has_case(bot), SEND, "case #1 in the database")
+    done = subprocess.run([sys.executable, "-m", "bot", "set-password", "李警官", "-c", str(bot.config), "--stdin"],
+                          input="e2e-password\n", capture_output=True, text=True, cwd=bot.config.parent,
+                          env=BotProcess.environment(None, None), timeout=60)
+    assert done.returncode == 0, done.stderr
+    base = f"http://127.0.0.1:{bot.web_port}"
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.get(f"{base}/ledger", allow_redirects=False) as r:
+            assert r.status == 303 and r.headers["Location"].startswith("/login")
+        async with http.get(f"{base}/login") as r:
+            token = csrf_of(await r.text())
+        form = {"name": "李警官", "password": "e2e-password", "csrf_token": token}
+        async with http.post(f"{base}/login", data=form) as r:
+            ledger = await r.text()
+        assert r.status == 200 and 'href="/cases/1"' in ledger
+        async with http.get(f"{base}/metrics") as r:
+            metrics = await r.text()
+    received = re.search(r"^pingan_messages_received_total (\d+)$", metrics, re.M)
+    assert received and int(received.group(1)) >= 1
+    assert 'pingan_cases{state=' in metrics
+
+
+async def _has_case(bot: BotProcess) -> bool:
+    import sqlite3
+
+    with sqlite3.connect(bot.config.parent / "pingan.db") as conn:
+        try:
+            return conn.execute("select count(*) from cases where id = 1").fetchone()[0] == 1
+        except sqlite3.Error:
+            return False
 
 # ---- worlds of their own: refused, unreachable, restarted, stopped ---------------------
 

@@ -159,3 +159,28 @@ async def power_cut_while_queuing(monkeypatch, config, detector, db_path, text: 
     stored = await sim.app.db.read(lambda d: d.execute("select count(*) from cases").fetchone()[0])
     monkeypatch.setattr(outbox_store, "enqueue", real_enqueue)
     return sim, stored
+
+
+# ---- the web pages (tests/web) --------------------------------------------------------
+WEB_PASSWORD = "test-pass-1234"
+DEMO_CONFIG = Path(__file__).resolve().parents[2] / "bot" / "run" / "demo" / "pingan.toml"
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page carries (its meta tag or a form's hidden field)."""
+    import re
+
+    found = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+async def web_login(client, name: str, password: str = WEB_PASSWORD):
+    """Log `client` in as `name` through the login form; returns the response."""
+    page = await client.get("/login")
+    token = csrf_of(await page.text())
+    return await client.post("/login", data={"name": name, "password": password, "csrf_token": token}, allow_redirects=False)
+
+
+async def page_token(client, path: str = "/ledger") -> str:
+    return csrf_of(await (await client.get(path)).text())
