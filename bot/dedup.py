@@ -3,6 +3,8 @@
 Two kinds of repeats reach a bot: the same message id delivered again (a gateway
 reconnecting and replaying its stream), and the same text from the same person in
 the same room under a new id (WeChat clients resend a message they think failed).
+"Same person" and "same room" are by the transport's ids: an impostor showing an
+officer's name, or a copied room, is another sender and another room.
 Both must be processed once, or one report opens two cases.
 
 Pure and synchronous: time comes from the messages (`Incoming.at`), so tests use
@@ -22,7 +24,7 @@ DEFAULT_MAX_ENTRIES = 50_000
 
 
 class Deduplicator:
-    """Remembers recent messages by id and by (room, sender, text).
+    """Remembers recent messages by id and by (room id, sender id, text).
 
     A message is a duplicate when its id was seen before (within the memory bound),
     or when the same sender sent the same text in the same room (or the same private
@@ -50,7 +52,9 @@ class Deduplicator:
         self._forget_texts_before(msg.at - self._window)
         # A digest, not the text: the window holds up to max_entries messages, and
         # holding their texts would let a few long pastes pin megabytes for minutes.
-        key = (msg.room, msg.sender, hashlib.blake2b(msg.text.strip().encode("utf-8", "surrogatepass"), digest_size=16).digest())
+        # By ids, not names: a contact who copies a name (or a room that copies a topic)
+        # sending the same words is someone else, and must not silence the original.
+        key = (msg.room_id, msg.sender_id, hashlib.blake2b(msg.text.strip().encode("utf-8", "surrogatepass"), digest_size=16).digest())
         last = self._texts.get(key)
         if last is not None and abs(msg.at - last) < self._window:
             return True

@@ -46,11 +46,13 @@ def reply_to(msg: Incoming, text: str, urgent: bool = False) -> Outgoing:
     return Outgoing(text=text, room=msg.room, room_id=msg.room_id, mentions=(msg.sender,), urgent=urgent)
 
 
-def ack_message(case: Case, reporter: str, bot_name: str, *, privately: bool = False, joined: bool = False) -> Outgoing:
+def ack_message(case: Case, reporter: str, bot_name: str, *, privately: bool = False, joined: bool = False,
+                reporter_id: str | None = None) -> Outgoing:
     """The acknowledgement of a registered case: in its room @-mentioning the
-    reporter, or `privately`. Never repeats the report: the group is not the
-    place for its details. `joined`: for a further resident whose explicit report
-    joined the case (keyed per resident, not queued as urgent)."""
+    reporter, or `privately` (to `reporter_id`, the id that wrote: not whoever else
+    shows that name). Never repeats the report: the group is not the place for its
+    details. `joined`: for a further resident whose explicit report joined the case
+    (keyed per resident, not queued as urgent)."""
     text = (
         f"收到，已登记为{case.label}并转告社区民警{case.officer}，民警会尽快联系您。"
         f"可发送“@{bot_name} 进度 {case.id}”查询进展。"
@@ -58,7 +60,7 @@ def ack_message(case: Case, reporter: str, bot_name: str, *, privately: bool = F
     key = f"case:{case.id}:ack:{reporter}" if joined else f"case:{case.id}:ack"
     urgent = case.severity == "urgent" and not joined
     if privately:
-        return Outgoing(text=text, contact=reporter, urgent=urgent, key=key)
+        return Outgoing(text=text, contact=reporter, contact_id=reporter_id, urgent=urgent, key=key)
     return Outgoing(text=text, room=case.room, room_id=case.room_id, mentions=(reporter,), urgent=urgent, key=key)
 
 

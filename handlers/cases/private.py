@@ -1,7 +1,8 @@
 """Residents who write to the bot privately (SPEC.md "Private messages from residents").
 
-They are answered, never ignored: an urgent message gets the emergency reply at
-once; a report that names its community (举报 官园社区 …) opens a case for that
+They are answered, never ignored, and at the id that wrote (a resident may show an
+officer's name; the reply must not go to the officer): an urgent message gets the
+emergency reply at once; a report that names its community (举报 官园社区 …) opens a case for that
 community's officer, acknowledged privately; a report without one is asked for
 its community (the bot cannot see which groups a resident is in); anything else
 gets the short help.
@@ -12,10 +13,10 @@ import re
 from dataclasses import dataclass, replace
 
 from bot.config import ContactGroup
-from bot.events import Incoming, Outgoing
+from bot.events import Incoming
 from bot.feature import Outcome, Services, Work
 from handlers.cases.commands import command_word
-from handlers.cases.notices import urgent_reply
+from handlers.cases.notices import reply_to, urgent_reply
 from handlers.cases.reports import BARE_REPORT_QUESTION, EXPLICIT_PREFIXES, is_bare_report, report_work
 from handlers.text import clip
 
@@ -54,15 +55,15 @@ class PrivateReports:
     def handle(self, msg: Incoming, match: Private) -> Work:
         text = match.text
         if is_bare_report(text):
-            return Work.send(Outgoing(text=BARE_REPORT_QUESTION, contact=msg.sender))
+            return Work.send(reply_to(msg, BARE_REPORT_QUESTION))
         if match.group is not None:
             return report_work(self.services, replace(msg, text=match.report), match.group) or Work()
         detection = self.services.detector.detect(text)
-        urgent = (Outgoing(text=urgent_reply(detection.reply_numbers), contact=msg.sender, urgent=True),) if detection.urgent else ()
+        urgent = (reply_to(msg, urgent_reply(detection.reply_numbers), urgent=True),) if detection.urgent else ()
         if detection.flagged or text.startswith(EXPLICIT_PREFIXES):
-            reply = Outgoing(text=ASK_COMMUNITY.format(text=clip(text, 20)), contact=msg.sender)
+            reply = reply_to(msg, ASK_COMMUNITY.format(text=clip(text, 20)))
         elif not detection.urgent:
-            reply = Outgoing(text=HELP, contact=msg.sender)
+            reply = reply_to(msg, HELP)
         else:
             return Work(urgent=urgent)
         return Work(urgent=urgent, outcome=Outcome(sends=[reply]))

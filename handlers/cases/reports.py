@@ -199,7 +199,7 @@ def _record(services: Services, db: sqlite_utils.Database, msg: Incoming, text: 
     # The once-per-case acknowledgement (in the group, or privately to a resident who
     # wrote privately: the group need not know who reported) and the officer's notice.
     privately = msg.room is None
-    sends = [ack_message(case, msg.sender, config.bot.name, privately=privately)] if privately or config.bot.ack_in_group else []
+    sends = [ack_message(case, msg.sender, config.bot.name, privately=privately, reporter_id=msg.sender_id)] if privately or config.bot.ack_in_group else []
     sends.append(officer_notice(case, msg.sender, at, text))
     case_store.add_event(db, case.id, at, "notified", case.officer, "私信通知责任民警")
     announced = Outcome(sends=sends)
@@ -218,5 +218,5 @@ def _joined(config, msg: Incoming, text: str, case: Case, previous_severity: str
         out.sends.append(officer_notice(case, msg.sender, msg.at, text, upgraded=True))
     if report.explicit and msg.sender != case.reporter and case.status != case_store.UNVERIFIED:
         # Another resident who says 举报 is told it is registered too (keyed: once each).
-        out.sends.append(ack_message(case, msg.sender, config.bot.name, privately=msg.room is None, joined=True))
+        out.sends.append(ack_message(case, msg.sender, config.bot.name, privately=msg.room is None, joined=True, reporter_id=msg.sender_id))
     return out

@@ -1,4 +1,4 @@
-"""The duplicate rules: same id twice; same sender+room+text within the window."""
+"""The duplicate rules: same id twice; same sender+room (by id)+text within the window."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -13,8 +13,8 @@ ROOM = "官园社区警民联系群1"
 
 
 def msg(id: str, at: datetime = T0, text: str = "楼下两个人吵起来了", sender: str = "张大妈",
-        room: str | None = ROOM) -> Incoming:
-    return Incoming(id=id, at=at, sender=sender, text=text, room=room)
+        room: str | None = ROOM, sender_id: str = "", room_id: str | None = None) -> Incoming:
+    return Incoming(id=id, at=at, sender=sender, text=text, room=room, sender_id=sender_id, room_id=room_id)
 
 
 def test_first_message_is_not_a_duplicate() -> None:
@@ -63,6 +63,21 @@ def test_different_sender_room_or_text_is_not_a_duplicate(other: dict) -> None:
     dedup = Deduplicator()
     assert not dedup.is_duplicate(msg("m1"))
     assert not dedup.is_duplicate(msg("m2", at=T0 + timedelta(seconds=10), **other))
+
+
+@pytest.mark.parametrize("first, second", [
+    # An impostor showing the officer's name: the officer's own command still counts.
+    ({"room": None, "sender": "李警官", "sender_id": "wxid_impostor"},
+     {"room": None, "sender": "李警官", "sender_id": "wxid_li"}),
+    # A room with a copied topic: the same words there are another report.
+    ({"room_id": "copy@chatroom", "sender_id": "wxid_zhang"},
+     {"room_id": "real@chatroom", "sender_id": "wxid_zhang"}),
+])
+def test_same_names_under_other_ids_are_not_duplicates(first: dict, second: dict) -> None:
+    dedup = Deduplicator()
+    assert not dedup.is_duplicate(msg("m1", text="认领 12", **first))
+    assert not dedup.is_duplicate(msg("m2", text="认领 12", at=T0 + timedelta(seconds=3), **second))
+    assert dedup.is_duplicate(msg("m3", text="认领 12", at=T0 + timedelta(seconds=4), **second))
 
 
 def test_private_resends_are_duplicates_too() -> None:

@@ -117,3 +117,22 @@ def test_a_room_with_a_copied_topic_gets_its_own_case_and_its_own_urgent_reply(r
     assert only(urgent).get("room_id") == "copied-room"
     with sqlite3.connect(db) as conn:
         assert conn.execute("select count(*) from cases").fetchone()[0] == 2  # not merged across rooms
+
+
+def test_a_resident_named_like_an_officer_is_answered_privately_at_their_own_id(run_day):
+    """Private replies go to the id that wrote, never to the officer whose name it shows
+    (the officer used to get a stranger's 119 reply, and the resident nothing)."""
+    transcript = run_day(
+        say("09:00", "李警官", "救命！我家着火了", sender_id="wx-resident")
+        + say("09:10", "李警官", "举报 官园社区 小区门口天天有人占道摆摊", sender_id="wx-resident")
+        + say("09:20", "李警官", "你好", sender_id="wx-resident")
+    )
+    replies = [m for m in transcript if m.get("contact") == "李警官" and m.get("contact_id") == "wx-resident"]
+    assert "119" in sent_at(replies, "09:00")[0]["text"]
+    assert any("已登记为#1" in m["text"] for m in sent_at(replies, "09:10"))  # the private acknowledgement
+    assert only(sent_at(replies, "09:20"))["text"].startswith("您好，这里是平安群助手")
+    # The real officer (bound by name on the simulator) hears only of the case (its
+    # notice, and later its reminders): none of the resident's replies.
+    to_officer = [m for m in to(transcript, "李警官") if m.get("contact_id") != "wx-resident"]
+    assert to_officer[0]["text"].startswith("【新警情】#1")
+    assert all(m["text"].startswith("【") and "#1" in m["text"] for m in to_officer), to_officer

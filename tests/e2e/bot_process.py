@@ -1,10 +1,11 @@
 """`pingan run` as a real process against the real puppet-service gateway.
 
-Helpers for tests/test_e2e_run.py: one description of the test world (rooms, people,
-a guard-post shift about to begin) written out twice, as the gateway's fixture JSON
-and as the bot's pingan.toml, so the two always match; a `BotProcess` that starts
-`python -m bot run` with the endpoint and token in its environment and reads its
-`/healthz`; and `poll`, the only way these tests wait.
+Helpers for the e2e tests (tests/e2e/test_run.py, test_identity.py): one description
+of the test world (rooms, people, a guard-post shift about to begin) written out
+twice, as the gateway's fixture JSON and as the bot's pingan.toml, so the two always
+match; a `BotProcess` that starts `python -m bot run` with the endpoint and token in
+its environment and reads its `/healthz`; `start_world` for both at once (a `World`,
+whose bot can be killed and restarted); and `poll`, the only way these tests wait.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import inspect
 import json
 import os
 import signal
+import re
 import subprocess
 import sys
 import time
@@ -21,17 +23,19 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, Awaitable, Callable, Iterable, TypeVar
 from zoneinfo import ZoneInfo
 
 from handlers.guard.calendar import is_state_workday
 
-from tests.e2e.gateway import contact_id
+from tests.e2e.gateway import PuppetGateway, contact_id, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Shanghai")
 # Every wait in the e2e tests polls at this interval, up to a timeout.
 POLL_INTERVAL = 0.05
+STARTUP = 40.0  # seconds a bot may take from exec to /healthz 200 on a slow CI machine
+SEND = 15.0  # seconds from an event to the bot's message at the gateway (3 s rate limits)
 
 BOT = "平安助手"
 ROOM = "官园社区警民联系群1"          # 李警官's contact group
@@ -46,7 +50,8 @@ ROOMS = {
     OFFICERS_ROOM: ["李警官", "陈警官", "王所长"],
     GUARD_ROOM: [*ON_DUTY, "李警官"],
 }
-FRIENDS = ["李警官", "陈警官", "王所长"]  # officers talk to the bot privately
+OFFICERS = ("李警官", "陈警官", "王所长")
+FRIENDS = list(OFFICERS)  # officers talk to the bot privately
 
 T = TypeVar("T")
 
@@ -133,10 +138,16 @@ def _s(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def write_config(directory: Path, shift: GuardShift, web_port: int, outbox: str = "") -> Path:
+def write_config(directory: Path, shift: GuardShift, web_port: int, outbox: str = "",
+                 bound: Iterable[str] = OFFICERS) -> Path:
     """pingan.toml for the world above; its database is a fresh file next to it. The
-    officers are bound by `wechat_id` to the gateway's contacts of their names."""
+    officers named in `bound` are bound by `wechat_id` to the gateway's contacts of
+    their names; the others are left to bind by code (`pingan invite`)."""
     path = directory / "pingan.toml"
+    bound = frozenset(bound)
+
+    def wechat_id(name: str) -> str:
+        return f"wechat_id = {_s(contact_id(name))}" if name in bound else ""
     path.write_text(f"""
 [bot]
 name = {_s(BOT)}
@@ -157,18 +168,18 @@ officers_room = {_s(OFFICERS_ROOM)}
 [[officers]]
 name = "李警官"
 station = "guanyuan"
-wechat_id = {_s(contact_id("李警官"))}
+{wechat_id("李警官")}
 
 [[officers]]
 name = "陈警官"
 station = "guanyuan"
-wechat_id = {_s(contact_id("陈警官"))}
+{wechat_id("陈警官")}
 
 [[officers]]
 name = "王所长"
 station = "guanyuan"
 role = "leader"
-wechat_id = {_s(contact_id("王所长"))}
+{wechat_id("王所长")}
 
 [[groups]]
 room = {_s(ROOM)}
@@ -273,3 +284,74 @@ class BotProcess:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait(timeout=10)
+
+
+@dataclass
+class World:
+    """A gateway and a bot connected to it (see `start_world`)."""
+
+    gateway: PuppetGateway
+    bot: BotProcess
+    shift: GuardShift
+    token: str
+
+    @property
+    def config(self) -> Path:
+        return self.bot.config
+
+    async def restart_bot(self) -> None:
+        """SIGKILL the bot and start it again: same config, database and gateway. The
+        old process's log is kept beside the new one (bot.log.1, .2, ...)."""
+        self.bot.kill()
+        log = self.bot.log_path
+        n = 1
+        while log.with_name(f"{log.name}.{n}").exists():
+            n += 1
+        log.rename(log.with_name(f"{log.name}.{n}"))
+        self.bot = BotProcess(self.bot.config, self.bot.web_port,
+                              BotProcess.environment(self.gateway.endpoint, self.token))
+        await self.bot.wait_health(200, STARTUP)
+
+    def end(self) -> None:
+        self.bot.kill()
+        self.gateway.close()
+
+
+def start_world(directory: Path, token: str, shift: GuardShift | None = None, **config: Any) -> World:
+    """A gateway with the fixture above and a bot connected to it, /healthz already
+    200; `config` goes to `write_config` (an outbox section, who is bound)."""
+    shift = shift or GuardShift.reminding_after(timedelta(hours=1))
+    gateway = PuppetGateway(gateway_fixture(), token)
+    gateway.start()
+    port = free_port()
+    bot = BotProcess(write_config(directory, shift, port, **config), port,
+                     BotProcess.environment(gateway.endpoint, token))
+    try:
+        asyncio.run(bot.wait_health(200, STARTUP))
+    except BaseException:
+        bot.kill()
+        gateway.close()
+        raise
+    print(f"\npingan run online {time.monotonic() - bot.started:.1f}s after exec")
+    return World(gateway, bot, shift, token)
+
+
+def after(record: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
+    """A predicate for gateway records: sent after `record`."""
+    return lambda r: r["seq"] > record["seq"]
+
+
+def case_id(text: str) -> int:
+    """The case number (#N) a message names."""
+    found = re.search(r"#(\d+)", text)
+    assert found, text
+    return int(found.group(1))
+
+
+async def quiet(bot: BotProcess) -> None:
+    """Until everything queued has been sent (rate limits hold messages back a while)."""
+    async def empty() -> bool:
+        health = await bot.health()
+        return health is not None and health.body.get("outbox_pending") == 0
+
+    await poll(empty, SEND, "the outbox to empty")

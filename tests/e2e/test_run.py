@@ -12,60 +12,34 @@ restarted or refused start their own processes. Every wait polls with a timeout.
 """
 from __future__ import annotations
 
-import asyncio
-import re
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 
-from tests.e2e.bot_process import (BOT, GUARD_ROOM, ON_DUTY, ROOM, SHIFT, TZ, URGENT_ROOM, BotProcess,
-                     GuardShift, gateway_fixture, poll, write_config)
+from tests.e2e.bot_process import (BOT, GUARD_ROOM, ON_DUTY, ROOM, SEND, SHIFT, STARTUP, TZ, URGENT_ROOM,
+                                   BotProcess, GuardShift, World, after, case_id, gateway_fixture, poll,
+                                   quiet, start_world, write_config)
 from tests.e2e.gateway import PuppetGateway, free_port
 
 TOKEN = "pingan-e2e-token"
 # Start-up takes 4-7 s here. On a slower machine the reminder falls due before the bot
 # is online and goes out as soon as it is (the restart catch-up): still not early.
 REMINDER_LEAD = timedelta(seconds=10)
-STARTUP = 40.0  # seconds a bot may take from exec to /healthz 200 on a slow CI machine
-SEND = 15.0  # seconds from an event to the bot's message at the gateway (3 s rate limits)
 
 DISPUTE = "楼下两个人吵起来了，快打架了"
 FRAUD = "刚才有人冒充公安打电话，让我把钱转到安全账户"
 FIRE = "三楼楼道里着火了，冒了好多烟"
 
 
-@dataclass
-class World:
-    gateway: PuppetGateway
-    bot: BotProcess
-    shift: GuardShift
-
-
 def _start_world(directory: Path, shift: GuardShift | None = None) -> World:
-    """A gateway and a bot connected to it, /healthz already 200."""
-    shift = shift or GuardShift.reminding_after(timedelta(hours=1))
-    gateway = PuppetGateway(gateway_fixture(), TOKEN)
-    gateway.start()
-    port = free_port()
-    bot = BotProcess(write_config(directory, shift, port), port,
-                     BotProcess.environment(gateway.endpoint, TOKEN))
-    try:
-        asyncio.run(bot.wait_health(200, STARTUP))
-    except BaseException:
-        bot.kill()
-        gateway.close()
-        raise
-    print(f"\npingan run online {time.monotonic() - bot.started:.1f}s after exec")
-    return World(gateway, bot, shift)
+    return start_world(directory, TOKEN, shift)
 
 
 def _end_world(world: World) -> None:
-    world.bot.kill()
-    world.gateway.close()
+    world.end()
 
 
 @pytest.fixture(scope="module")
@@ -80,25 +54,6 @@ def own_world(tmp_path: Path) -> Iterator[World]:
     world = _start_world(tmp_path)
     yield world
     _end_world(world)
-
-
-def after(record: dict[str, Any]):
-    return lambda r: r["seq"] > record["seq"]
-
-
-def case_id(text: str) -> int:
-    found = re.search(r"#(\d+)", text)
-    assert found, text
-    return int(found.group(1))
-
-
-async def quiet(bot: BotProcess) -> None:
-    """Until everything queued has been sent (rate limits hold messages back a while)."""
-    async def empty() -> bool:
-        health = await bot.health()
-        return health is not None and health.body.get("outbox_pending") == 0
-
-    await poll(empty, SEND, "the outbox to empty")
 
 
 # ---- the shared world: residents, officers, guard posts -------------------------------
