@@ -63,7 +63,11 @@ def _earliest(a: datetime | None, b: datetime) -> datetime:
 
 
 def _target(msg: Outgoing) -> str:
-    return f"room:{msg.room}" if msg.room is not None else f"contact:{msg.contact}"
+    """Whom the per-recipient limit counts: the id where there is one (a copied room,
+    or a resident showing an officer's name, is someone else), else the name."""
+    if msg.room is not None:
+        return f"room:{msg.room_id or msg.room}"
+    return f"contact:{msg.contact_id or msg.contact}"
 
 
 class Outbox:

@@ -123,9 +123,12 @@ def note_attempt(db: sqlite_utils.Database, row_id: int, values: dict[str, Any])
 
 
 def sends_since(db: sqlite_utils.Database, since: datetime) -> list[tuple[str | None, str | None, datetime]]:
-    """(room, contact, sent_at) of every message sent since `since`: the rate limits
-    are rebuilt from these after a restart."""
-    rows = db.execute("select room, contact, sent_at from outbox where sent_at >= ?", [since.isoformat()])
+    """(room, contact, sent_at) of every message sent since `since`, by id where the
+    row has one: the rate limits are rebuilt from these after a restart."""
+    rows = db.execute(
+        "select coalesce(room_id, room), case when room is null then coalesce(contact_id, contact) end, sent_at from outbox where sent_at >= ?",
+        [since.isoformat()],
+    )
     return [(room, contact, datetime.fromisoformat(sent_at)) for room, contact, sent_at in rows]
 
 
