@@ -1,15 +1,13 @@
 """Shared fixtures: the real detector (loaded once), configs and a scenario runner."""
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
 from bot.config import Config, load_config
-from bot.run.scenario import load_scenario
-from bot.run.simulation import run_scenario
-from tests.support import CONFIGS, DAY_END, SCENARIOS, run_inline
+from tests.support import CONFIGS, DAY_END, run_inline
+from tests.support import run_file as support_run_file
 
 
 
@@ -55,9 +53,7 @@ def run_file(rules_only):
     """Run a scenario file under tests/scenarios and return its transcript."""
 
     def run(name: str, db_path: Path | None = None) -> list[dict]:
-        scenario = load_scenario(SCENARIOS / name)
-        config = load_config(scenario.config_path)
-        return asyncio.run(run_scenario(scenario, config, rules_only, db_path))
+        return support_run_file(name, rules_only, db_path)
 
     return run
 

@@ -85,19 +85,11 @@ def test_explicit_reports_open_cases_and_other_mentions_get_help(run_file):
 
 
 def test_ack_in_group_off_sends_only_the_private_notice(tmp_path, rules_only):
-    import asyncio
+    from tests.support import config_with, report, run_inline
 
-    from bot.config import load_config
-    from bot.run.scenario import load_scenario
-    from bot.run.simulation import run_scenario
-    from tests.support import CONFIGS, SCENARIOS
-
-    config_text = (CONFIGS / "pingan.toml").read_text(encoding="utf-8").replace("ack_in_group = true", "ack_in_group = false")
-    (tmp_path / "pingan.toml").write_text(config_text, encoding="utf-8")
-    scenario_text = (SCENARIOS / "merge_within_window.toml").read_text(encoding="utf-8").replace("../configs/pingan.toml", "pingan.toml")
-    (tmp_path / "s.toml").write_text(scenario_text, encoding="utf-8")
-    scenario = load_scenario(tmp_path / "s.toml")
-    transcript = asyncio.run(run_scenario(scenario, load_config(scenario.config_path), rules_only))
+    transcript = run_inline(
+        rules_only, report("09:15"), directory=tmp_path, config_text=config_with(("ack_in_group = true", "ack_in_group = false")), end="2026-03-02T18:00:00+08:00"
+    )
     assert in_room(transcript, GROUP1) == []
     assert len(to_officer(transcript, "李警官")) == 1
 
