@@ -12,6 +12,8 @@ from datetime import datetime
 
 import sqlite_utils
 
+from storage.sql import in_clause
+
 REBOUND = "rebound"  # 回访 反弹: no longer mediated, open again
 RECLASSIFY = "reclassify"  # 改类: another category
 FALSE_POSITIVE = "false_positive"  # 误报 after the briefing counted it as received
@@ -79,7 +81,7 @@ def corrections(db: sqlite_utils.Database, station: str, month: str | None = Non
 def mark_reported(db: sqlite_utils.Database, ids: list[int], reported_in: str) -> None:
     if ids:
         db.execute(
-            f"update month_corrections set reported_in = ? where id in ({','.join('?' * len(ids))})",
+            f"update month_corrections set reported_in = ? where {in_clause('id', ids)}",
             [reported_in, *ids],
         )
 
