@@ -37,7 +37,11 @@ async def stats(request: web.Request) -> web.StreamResponse:
             notices.append(f"没有这个派出所：{chosen[:40]}，已显示全部可见派出所。")
         title = names[stations[0]] if len(stations) == 1 else "全部派出所"
     figures = await d.db.read(
-        lambda db: monthly_figures(db, stations=stations, year=year, month=month, tz=d.config.bot.tz, now=now, overdue_days=d.config.followup.overdue_days)
+        lambda db: monthly_figures(
+            db, stations=stations, year=year, month=month, tz=d.config.bot.tz, now=now, overdue_days=d.config.followup.overdue_days,
+            # Attendance of the schools these stations supervise.
+            school_ids=tuple(s.id for s in d.config.schools if s.station in stations),
+        )
     )
     by_category = {CATEGORIES.get(c, c): n for c, n in figures.by_category.items()}
     by_community = {(c or "未知"): n for c, n in figures.by_community.items()}
@@ -55,4 +59,5 @@ async def stats(request: web.Request) -> web.StreamResponse:
         category_chart=bar_chart("按类别", by_category),
         community_chart=bar_chart("按社区", by_community),
         false_positives=false_positives,
+        attendance=[(school.name, figures.attendance_by_school[school.id]) for school in d.config.schools if school.id in figures.attendance_by_school],
     )

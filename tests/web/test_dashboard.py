@@ -162,3 +162,15 @@ async def test_the_lexicon_tester_stores_nothing_and_counts_nothing(web):
     await web.client.post("/lexicon", data={"text": DISPUTE, "csrf_token": token})
     assert await web.sim.app.db.read(lambda db: db.execute("select count(*) from cases").fetchone()[0]) == 0
     assert web.sim.app.metrics.flagged == 0
+
+
+async def test_the_stats_page_shows_guard_post_attendance_per_school(web):
+    """Attendance settled at a shift's end (one on time, one missed) appears on the
+    figures page of the station that supervises the school."""
+    rows = [("yc1z", "晚间护学岗", "2026-03-02", "张老师", "on_time", "2026-03-02T21:25:00+08:00"),
+            ("yc1z", "晚间护学岗", "2026-03-02", "刘师傅", "missed", None)]
+    await web.sim.app.db.write(lambda db: db["guard_attendance"].insert_all(
+        [dict(zip(("school", "shift", "day", "person", "status", "checked_in_at"), r)) for r in rows]))
+    await web_login(web.client, "李警官")
+    page = await (await web.client.get("/stats?month=2026-03")).text()
+    assert "护学岗到岗率" in page and "宜春一中" in page and "50.00%" in page
