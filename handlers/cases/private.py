@@ -35,12 +35,12 @@ _EXPLICIT_PLACE = re.compile(rf"^({'|'.join(EXPLICIT_PREFIXES)})\s*(\S+?)\s+(.+)
 @dataclass(frozen=True)
 class Private:
     """A resident's private message; `group` when it names a configured community,
-    `home` (the group and its room id) when the sender is in exactly one."""
+    `home` when the sender is a member of exactly one configured contact group."""
 
     text: str
     group: ContactGroup | None
     report: str  # 举报 + the report without the community
-    home: tuple[ContactGroup, str] | None = None
+    home: ContactGroup | None = None
 
 
 class PrivateReports:
@@ -65,11 +65,10 @@ class PrivateReports:
         detection = self.services.detector.detect(text)
         reported = detection.flagged or text.startswith(EXPLICIT_PREFIXES)
         if reported and match.home is not None:
-            group, room_id = match.home
-            # The case belongs to the group's room (by its id: it merges with the
-            # group's own reports of the same trouble); replies stay private, as
-            # `msg.room` is still None.
-            return report_work(self.services, replace(msg, room_id=room_id), group) or Work()
+            # As if it named its community: the case is the group's, with no room id
+            # (it was not said in the room), so it merges only with other private
+            # reports of that group, and its officer hears of it with its own notice.
+            return report_work(self.services, msg, match.home) or Work()
         urgent = (reply_to(msg, urgent_reply(detection.reply_numbers), urgent=True),) if detection.urgent else ()
         if reported:
             reply = reply_to(msg, ASK_COMMUNITY.format(text=clip(text, 20)))
@@ -79,13 +78,13 @@ class PrivateReports:
             return Work(urgent=urgent)
         return Work(urgent=urgent, outcome=Outcome(sends=[reply]))
 
-    def _home(self, rooms: tuple[MemberRoom, ...]) -> tuple[ContactGroup, str] | None:
-        """The one configured contact group among the sender's rooms, if exactly one
-        room and its topic is no other room's (a copied topic proves nothing)."""
+    def _home(self, rooms: tuple[MemberRoom, ...]) -> ContactGroup | None:
+        """The one configured contact group among the sender's rooms: exactly one
+        such room, whose topic no other room has (a copied topic proves nothing)."""
         homes = [(group, room) for room in rooms if (group := self.services.config.group(room.topic)) is not None]
         if len(homes) != 1 or homes[0][1].shared:
             return None
-        return homes[0][0], homes[0][1].id
+        return homes[0][0]
 
     def _group(self, place: str) -> ContactGroup | None:
         return next((g for g in self.services.config.groups if place in (g.room, g.community)), None)

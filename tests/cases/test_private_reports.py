@@ -72,7 +72,7 @@ def test_a_private_report_from_a_member_of_one_group_reaches_that_groups_officer
     assert to(transcript, "陈警官") == []
     with sqlite3.connect(db) as conn:
         assert conn.execute("select room, room_id, community, officer, reporter from cases").fetchall() == [
-            (GROUP1, GROUP1, "官园社区", "李警官", "赵大爷")]
+            (GROUP1, None, "官园社区", "李警官", "赵大爷")]
 
 
 def test_an_urgent_private_report_gets_the_emergency_reply_first_then_the_case(run_day) -> None:
@@ -121,13 +121,17 @@ def test_ordinary_private_chat_from_a_member_still_gets_the_help(run_day) -> Non
     assert "举报 社区名 情况" in only(to(transcript, "赵大爷"))["text"]
 
 
-def test_a_private_report_joins_the_groups_open_case_of_the_same_trouble(run_day, tmp_path) -> None:
+def test_a_private_report_does_not_join_the_groups_case_it_was_not_said_there(run_day, tmp_path) -> None:
+    # As a report naming its community: its own case and notice (the officer reads
+    # what the resident wrote privately), merged only with that group's private reports.
     db = tmp_path / "join.db"
-    transcript = run_day(say("09:00", "张大妈", DISPUTE, GROUP1) + say("09:05", "赵大爷", "举报 三栋楼下有人吵架要打起来了", member_of=(GROUP1,)), db_path=db)
-    assert len([m for m in to(transcript, "李警官") if "【新警情】" in m["text"]]) == 1
-    assert "已登记为#1" in to(transcript, "赵大爷")[0]["text"]  # an explicit report is acknowledged when it joins
+    transcript = run_day(say("09:00", "张大妈", DISPUTE, GROUP1) + say("09:05", "赵大爷", "举报 三栋楼下有人吵架要打起来了", member_of=(GROUP1,))
+                         + say("09:10", "钱阿姨", "举报 三栋楼下有人吵架要打起来了", member_of=(GROUP1,)), db_path=db)
+    assert len([m for m in to(transcript, "李警官") if "【新警情】" in m["text"]]) == 2
+    assert "已登记为#2" in to(transcript, "赵大爷")[0]["text"] and "已登记为#2" in to(transcript, "钱阿姨")[0]["text"]
     with sqlite3.connect(db) as conn:
-        assert conn.execute("select count(*), max(message_count) from cases").fetchone() == (1, 2)
+        assert conn.execute("select id, room, room_id, message_count from cases order by id").fetchall() == [
+            (1, GROUP1, GROUP1, 1), (2, GROUP1, None, 2)]
 
 
 def test_a_scenario_file_names_the_rooms_a_private_sender_is_in(tmp_path) -> None:
