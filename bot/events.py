@@ -24,6 +24,20 @@ def bounded_text(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class MemberRoom:
+    """A room with a configured topic that a private sender is a member of.
+
+    `shared`: the transport sees several rooms with this topic, so it cannot say
+    which one is the configured group (anyone can copy a topic): a handler must
+    not route by it.
+    """
+
+    id: str
+    topic: str
+    shared: bool = False
+
+
+@dataclass(frozen=True)
 class Incoming:
     """One message received by the bot.
 
@@ -32,6 +46,9 @@ class Incoming:
     Names and topics are what people see and anyone can copy; `sender_id` and
     `room_id` are the transport's ids, what identity and replies rely on (SPEC.md
     "Identity"). Left out, they are the names: the simulator's ids are the names.
+    `sender_rooms`: for a private message, the rooms with a configured topic the
+    sender is a member of, as the transport knows them (handlers cannot look: they
+    do no I/O); it routes a resident's private report to their group's officer.
     """
 
     id: str
@@ -44,6 +61,7 @@ class Incoming:
     is_self: bool = False
     sender_id: str = ""
     room_id: str | None = None
+    sender_rooms: tuple[MemberRoom, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.sender_id:

@@ -30,6 +30,9 @@ class ScenarioEvent:
     # impostor showing an officer's name, a resident called 平安助手.
     sender_id: str = ""
     room_id: str | None = None  # the room's id, when not its topic (a copied topic)
+    # For a private message: the rooms (topics) the sender is a member of, which the
+    # real transport reads from the rooms' member lists (`member_of = [...]`).
+    member_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ def _event(raw: object, i: int, path: Path, start: datetime, end: datetime) -> S
     where = f"events[{i}]"
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path}: {where}: 应为表")
-    unknown = sorted(set(raw) - {"at", "room", "room_id", "from", "from_id", "text", "mentions", "restart", "downtime_minutes"})
+    unknown = sorted(set(raw) - {"at", "room", "room_id", "from", "from_id", "text", "mentions", "restart", "downtime_minutes", "member_of"})
     if unknown:
         raise ScenarioError(f"{path}: {where}.{unknown[0]}: 未知的配置项")
     at = _moment(raw.get("at"), f"{where}.at", path)
@@ -110,7 +113,11 @@ def _event(raw: object, i: int, path: Path, start: datetime, end: datetime) -> S
     mentions = raw.get("mentions", [])
     if not isinstance(mentions, list) or not all(isinstance(m, str) for m in mentions):
         raise ScenarioError(f"{path}: {where}.mentions: 应为名字列表")
+    member_of = raw.get("member_of", [])
+    if not isinstance(member_of, list) or not all(isinstance(m, str) for m in member_of):
+        raise ScenarioError(f"{path}: {where}.member_of: 应为群名列表")
     sender_id, room_id = raw.get("from_id", ""), raw.get("room_id")
     if not isinstance(sender_id, str) or not (room_id is None or isinstance(room_id, str)):
         raise ScenarioError(f"{path}: {where}.{'from_id' if not isinstance(sender_id, str) else 'room_id'}: 应为字符串")
-    return ScenarioEvent(at=at, sender=sender, text=text, room=room, mentions=tuple(mentions), sender_id=sender_id, room_id=room_id)
+    return ScenarioEvent(at=at, sender=sender, text=text, room=room, mentions=tuple(mentions), sender_id=sender_id, room_id=room_id,
+                         member_of=tuple(member_of))

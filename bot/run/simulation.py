@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.run.app import App
 from bot.clock import VirtualClock
 from bot.config import Config
-from bot.events import Incoming
+from bot.events import Incoming, MemberRoom
 from bot.run.scenario import Scenario, ScenarioEvent
 from bot.transports.simulator import SimulatorTransport
 from bot.feature import DetectorLike
@@ -85,6 +85,9 @@ class Simulation:
             is_self=sender_id == self.config.bot.name,
             sender_id=sender_id,
             room_id=event.room_id or event.room,
+            # What the real transport reads from member lists, for private messages
+            # only; a room's id is its topic here.
+            sender_rooms=tuple(MemberRoom(topic, topic) for topic in event.member_of) if event.room is None else (),
         )
         await self.transport.deliver(msg)
         await self._running().outbox.drain()

@@ -2,10 +2,12 @@
 
 They are answered, never ignored, and at the id that wrote (a resident may show an
 officer's name; the reply must not go to the officer): an urgent message gets the
-emergency reply at once; a report that names its community (举报 官园社区 …) opens a case for that
-community's officer, acknowledged privately; a report without one is asked for
-its community (the bot cannot see which groups a resident is in); anything else
-gets the short help.
+emergency reply at once; a report (flagged or explicit) opens a case for the
+officer of the resident's community, acknowledged privately: the community the
+report names (举报 官园社区 …), else the one configured contact group the transport
+says the resident is a member of (`Incoming.sender_rooms`). In several groups, in
+none, or in a room whose topic several rooms share (a copy may be among them), the
+bot cannot tell and asks which community. Anything else gets the short help.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import re
 from dataclasses import dataclass, replace
 
 from bot.config import ContactGroup
-from bot.events import Incoming
+from bot.events import Incoming, MemberRoom
 from bot.feature import Outcome, Services, Work
 from handlers.cases.commands import command_word
 from handlers.cases.notices import reply_to, urgent_reply
@@ -32,11 +34,13 @@ _EXPLICIT_PLACE = re.compile(rf"^({'|'.join(EXPLICIT_PREFIXES)})\s*(\S+?)\s+(.+)
 
 @dataclass(frozen=True)
 class Private:
-    """A resident's private message; `group` when it names a configured community."""
+    """A resident's private message; `group` when it names a configured community,
+    `home` when the sender is a member of exactly one configured contact group."""
 
     text: str
     group: ContactGroup | None
     report: str  # 举报 + the report without the community
+    home: ContactGroup | None = None
 
 
 class PrivateReports:
@@ -50,7 +54,7 @@ class PrivateReports:
         text = msg.text.strip()
         m = _EXPLICIT_PLACE.match(text)
         group = self._group(m.group(2)) if m else None
-        return Private(text, group, f"{m.group(1)} {m.group(3)}" if m and group else "")
+        return Private(text, group, f"{m.group(1)} {m.group(3)}" if m and group else "", self._home(msg.sender_rooms))
 
     def handle(self, msg: Incoming, match: Private) -> Work:
         text = match.text
@@ -59,14 +63,28 @@ class PrivateReports:
         if match.group is not None:
             return report_work(self.services, replace(msg, text=match.report), match.group) or Work()
         detection = self.services.detector.detect(text)
+        reported = detection.flagged or text.startswith(EXPLICIT_PREFIXES)
+        if reported and match.home is not None:
+            # As if it named its community: the case is the group's, with no room id
+            # (it was not said in the room), so it merges only with other private
+            # reports of that group, and its officer hears of it with its own notice.
+            return report_work(self.services, msg, match.home) or Work()
         urgent = (reply_to(msg, urgent_reply(detection.reply_numbers), urgent=True),) if detection.urgent else ()
-        if detection.flagged or text.startswith(EXPLICIT_PREFIXES):
+        if reported:
             reply = reply_to(msg, ASK_COMMUNITY.format(text=clip(text, 20)))
         elif not detection.urgent:
             reply = reply_to(msg, HELP)
         else:
             return Work(urgent=urgent)
         return Work(urgent=urgent, outcome=Outcome(sends=[reply]))
+
+    def _home(self, rooms: tuple[MemberRoom, ...]) -> ContactGroup | None:
+        """The one configured contact group among the sender's rooms: exactly one
+        such room, whose topic no other room has (a copied topic proves nothing)."""
+        homes = [(group, room) for room in rooms if (group := self.services.config.group(room.topic)) is not None]
+        if len(homes) != 1 or homes[0][1].shared:
+            return None
+        return homes[0][0]
 
     def _group(self, place: str) -> ContactGroup | None:
         return next((g for g in self.services.config.groups if place in (g.room, g.community)), None)

@@ -47,12 +47,14 @@ def _when(moment: str) -> datetime:
 
 
 def say(
-    at: str, sender: str, text: str, room: str | None = None, mentions: tuple[str, ...] = (), sender_id: str = "", room_id: str | None = None
+    at: str, sender: str, text: str, room: str | None = None, mentions: tuple[str, ...] = (), sender_id: str = "", room_id: str | None = None,
+    member_of: tuple[str, ...] = (),
 ) -> Events:
     """`sender` says `text` at `at` (`t` format), in `room` or privately to the bot;
     `sender_id` / `room_id` when they are not the names (an impostor, a room with a
-    copied topic). Events add up with `+`."""
-    return [ScenarioEvent(at=_when(at), sender=sender, text=text, room=room, mentions=tuple(mentions), sender_id=sender_id, room_id=room_id)]
+    copied topic); `member_of`: the rooms a private sender is in. Events add up with `+`."""
+    return [ScenarioEvent(at=_when(at), sender=sender, text=text, room=room, mentions=tuple(mentions), sender_id=sender_id, room_id=room_id,
+                          member_of=tuple(member_of))]
 
 
 def report(at: str, sender: str = "张大妈", text: str = DISPUTE, room: str = GROUP1) -> Events:

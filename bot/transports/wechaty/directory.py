@@ -86,6 +86,8 @@ class DirectoryLoader:
         self.directory = directory
         self.watch = watch or TopicWatch()
         self._refresh_lock = asyncio.Lock()
+        # When each private sender last cost a refresh of the watched rooms' members.
+        self._member_refreshed: dict[str, float] = {}
 
     async def contact_name(self, puppet: Any, contact_id: str) -> str:
         """A person's display name; a person without one is known by their id."""
@@ -111,6 +113,41 @@ class DirectoryLoader:
         for start in range(0, len(unknown), 32):  # bounded concurrency for big rooms
             await asyncio.gather(*(self.contact_name(puppet, m) for m in unknown[start:start + 32]))
         return members
+
+    async def watched_rooms_of(self, puppet: Any, contact_id: str) -> dict[str, str]:
+        """The rooms with a watched (configured) topic that `contact_id` is a member
+        of, room id -> topic, from the member lists the directory holds.
+
+        A resident who joined a group since its list was loaded is in none: then
+        every watched room is loaded again, once (at most once a minute per
+        sender: a stranger who writes ten times costs one refresh, of the few
+        configured rooms only, not of every room the account is in)."""
+        await self.complete_rooms(puppet)
+
+        def member_of() -> dict[str, str]:
+            return {rid: topic for rid, topic in self.directory.topics.items()
+                    if topic in self.watch.topics and contact_id in self.directory.members.get(rid, ())}
+
+        found = member_of()
+        now = asyncio.get_running_loop().time()
+        last = self._member_refreshed.get(contact_id)
+        if found or (last is not None and now - last < self.directory.min_refresh_interval):
+            return found
+        self._member_refreshed[contact_id] = now
+        watched = [rid for rid, topic in self.directory.topics.items() if topic in self.watch.topics]
+        limit = asyncio.Semaphore(16)
+
+        async def reload(room_id: str) -> None:
+            async with limit:
+                self._store_room(room_id, await puppet.room_payload(room_id))
+
+        await asyncio.gather(*map(reload, watched))
+        await self.watch.check(self.directory.topics)  # a reloaded room may have been renamed
+        return member_of()
+
+    def shared(self, topic: str) -> bool:
+        """Several rooms have this topic: which one is the configured group cannot be told."""
+        return len(self.directory.room_ids(topic)) > 1
 
     async def renamed(self, room_id: str, topic: str) -> None:
         """A room was renamed (a puppet event): it may now share a configured topic."""

@@ -9,7 +9,7 @@ import re
 from datetime import datetime
 from typing import Callable
 
-from bot.events import Incoming, bounded_text
+from bot.events import Incoming, MemberRoom, bounded_text
 from bot.text_safety import safe_name
 from bot.transports.base import IncomingHandler
 from bot.transports.wechaty.directory import DirectoryLoader
@@ -82,7 +82,25 @@ class Inbound:
             # can take a name or a topic (SPEC.md "Identity").
             sender_id=talker_id,
             room_id=room_id or None,
+            sender_rooms=await self._sender_rooms(session, talker_id) if not room_id and talker_id != session.self_id else (),
         )
+
+    async def _sender_rooms(self, session: Session, talker_id: str) -> tuple[MemberRoom, ...]:
+        """The configured rooms a private sender is in: the handlers cannot look (they
+        do no I/O), and a resident's private report goes to their group's officer.
+        A room whose topic another room has too is marked `shared`: a copy proves
+        nothing. On a lookup error the message still goes on, with no rooms (the
+        bot then asks the resident for their community)."""
+        if not talker_id:
+            return ()
+        try:
+            rooms = await self._loader.watched_rooms_of(session.puppet, talker_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - any wire error: keep the message
+            log.warning("rooms of private sender %s cannot be looked up (%s)", safe_name(talker_id), error.__class__.__name__)
+            return ()
+        return tuple(MemberRoom(rid, topic, self._loader.shared(topic)) for rid, topic in sorted(rooms.items()))
 
     async def _mention_name(self, session: Session, contact_id: str) -> str:
         """The name of a mentioned person, or their id when the gateway cannot say.
