@@ -7,6 +7,7 @@ transport differ.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -64,7 +65,7 @@ class App:
         self.runner = WorkRunner(self.db, self.outbox, self.scheduler, clock, route=self.people.address)
         self.features: list[Feature] = build_features(Services(config, clock, detector, self.people, data_dir=self.db.path.parent))
         self.job_funcs = _job_table(self.features)
-        self.watch = StorageWatch(config, clock, self.db, self.outbox.put)
+        self.watch = StorageWatch(config, clock, self.db, self._put_routed)
         self.pipeline = Pipeline(
             config,
             [h for f in self.features for h in f.handlers()],
@@ -103,12 +104,18 @@ class App:
         if self.watch.failing:
             self._schedule_storage_retry()
 
+    async def _put_routed(self, msg: Outgoing) -> bool:
+        """The bot's own alarms go to the admins' bound ids, like every private notice
+        (never by name: an impostor of the admin's name must not get them). They hold
+        nothing of residents', so an unbound admin's copy goes to the officers' room whole."""
+        return await self.outbox.put(self.people.address(dataclasses.replace(msg, redacted=msg.redacted or msg.text)))
+
     async def tell_admins(self, problem: str) -> None:
         """A problem in the chat network (one line from the transport), sent privately
         to the admins. Urgent, like the storage alarm: it concerns where notices go."""
         for name in admins(self.config):
             try:
-                await self.outbox.put(Outgoing(text=f"【系统告警】{problem}", contact=name, urgent=True))
+                await self._put_routed(Outgoing(text=f"【系统告警】{problem}", contact=name, urgent=True))
             except Exception:  # noqa: BLE001 - the alarm must not break message handling
                 log.exception("无法通知管理员 %s", name)
 
