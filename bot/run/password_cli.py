@@ -19,8 +19,10 @@ from bot.web.passwords import hash_password, password_problem
 
 async def _store(db_path: Path, name: str, hashed: str) -> None:
     from storage.db import Database
+    from storage.marker import check_database_present
     from storage.passwords import set_hash
 
+    check_database_present(db_path, new_database=False)  # never a fresh file in place of a lost one
     db = Database(db_path)
     try:
         await db.open()  # a new database gets its schema; an older one its migrations

@@ -17,6 +17,7 @@ from bot.identity import configured_people
 from bot.run.cli_errors import fail
 from storage import people as people_store
 from storage.db import Database, DatabaseProblem
+from storage.marker import check_database_present
 
 INVITE_VALID = timedelta(hours=24)
 ROLE_NAMES = {"officer": "民警", "leader": "所领导", "admin": "管理员"}
@@ -33,6 +34,9 @@ def _config(path: Path) -> Config:
 
 
 async def _with_db(path: Path, work):
+    # A missing database whose marker says it held cases is an operator's mistake to
+    # fix (restore it), not something to paper over with a fresh empty file.
+    check_database_present(path, new_database=False)
     db = Database(path)
     try:
         await db.open()

@@ -122,3 +122,21 @@ def test_marker_rules_in_process(tmp_path):
     write_marker(db_path, 6, 8, AT + timedelta(days=1))
     facts = json.loads(marker_path(db_path).read_text(encoding="utf-8"))
     assert facts["created_at"] == AT.isoformat() and facts["last_case_id"] == 8
+
+
+def test_invite_people_and_set_password_refuse_a_lost_database(tmp_path):
+    """The marker says the database held cases and it is gone: the commands that work
+    beside the bot must not create a fresh empty one in its place (which `pingan run`
+    would then take for the real one)."""
+    from storage.marker import write_marker
+
+    config = bot_config(tmp_path)
+    db_path = tmp_path / "data" / "pingan.db"
+    db_path.parent.mkdir(parents=True)
+    write_marker(db_path, 12, 12, AT)
+    for args in (("invite", "-c", str(config), "李警官"), ("people", "-c", str(config))):
+        line = one_line_error(run_cli(*args, cwd=tmp_path), str(db_path))
+        assert "不存在" in line and "--new-database" in line
+    result = run_cli("set-password", "李警官", "-c", str(config), "--stdin", cwd=tmp_path, input="a-long-password\n")
+    one_line_error(result, str(db_path))
+    assert not db_path.exists()

@@ -39,9 +39,11 @@ def cli_env(endpoint: str | None = "127.0.0.1:9", token: str | None = "test-toke
     return BotProcess.environment(endpoint, token)
 
 
-def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60) -> Result:
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60, input: str | None = None) -> Result:
+    """Run `python -m bot ARGS`; `input` is its standard input (none when None)."""
     done = subprocess.run(
         [sys.executable, "-m", "bot", *args], cwd=cwd, env=env or cli_env(),
-        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=timeout, input=input,
+        stdin=subprocess.DEVNULL if input is None else None,
     )
     return Result(done.returncode, done.stdout, done.stderr)
