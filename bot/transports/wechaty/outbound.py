@@ -81,23 +81,15 @@ class Outbound:
         directory = self._loader.directory
         await self._loader.complete_rooms(session.puppet)
         found = await self._loader.resolve(session.puppet, lambda: directory.room_ids(topic))
-        if not found:
-            raise RecipientNotFound(f"找不到群 / no room with topic {topic!r}")
-        if len(found) > 1:
-            raise _refused(f"有{len(found)}个群名为“{topic}”，不按群名发送 / "
-                           f"{len(found)} rooms have the topic {topic!r}: not sent by topic")
-        return found[0]
+        return _only(found, f"找不到群 / no room with topic {topic!r}",
+                     f"有{len(found)}个群名为“{topic}”，不按群名发送 / {len(found)} rooms have the topic {topic!r}: not sent by topic")
 
     async def _contact_by_name(self, session: Session, name: str) -> str:
         directory = self._loader.directory
         await self._loader.complete_people(session.puppet)
         found = await self._loader.resolve(session.puppet, lambda: directory.contact_ids(name))
-        if not found:
-            raise RecipientNotFound(f"找不到联系人 / no contact named {name!r}")
-        if len(found) > 1:
-            raise _refused(f"有{len(found)}个联系人名为“{name}”，不按名字发送 / "
-                           f"{len(found)} contacts are named {name!r}: not sent by name")
-        return found[0]
+        return _only(found, f"找不到联系人 / no contact named {name!r}",
+                     f"有{len(found)}个联系人名为“{name}”，不按名字发送 / {len(found)} contacts are named {name!r}: not sent by name")
 
     async def _send_file(self, session: Session, conversation_id: str, path: str) -> None:
         await session.puppet.puppet_stub.message_send_file(
@@ -127,3 +119,13 @@ class Outbound:
 def _refused(reason: str) -> AmbiguousRecipient:
     log.warning("send refused: %s", reason)
     return AmbiguousRecipient(reason)
+
+
+def _only(found: list[str], none: str, several: str) -> str:
+    """The one id a name or topic resolved to; by name, none is not found and several
+    is never guessed (one may be an impostor or a copied room)."""
+    if not found:
+        raise RecipientNotFound(none)
+    if len(found) > 1:
+        raise _refused(several)
+    return found[0]
