@@ -12,7 +12,11 @@
    names every number that applies.
 
 A notice, an old or distant event or a reassurance that the lexicon
-recognised withdraws the message from all three stages.
+recognised withdraws the message from the lexicon and model tiers. Only a
+reassurance (the danger is over) silences urgency too: a notice-like opening
+("各位家长好，我是班主任") or an old story told as background ("他前年中过风")
+does not make "人不见了，手机关机" any less urgent, so a strong urgency signal
+that the model reads as a report still flags it.
 
 Long messages are judged whole at bounded cost: the lexicon reads them in
 overlapping windows of its `max_chars`, the model in short windows ranked by
@@ -60,6 +64,7 @@ class Policy:
     signal_veto: float = 0.0  # below this the model overrules a strong urgency signal
     model_category: float = 1.01  # the model's category replaces the lexicon's when this sure
     number: float = 0.5  # on an urgent report, a number head this sure adds its number
+    withdrawn_urgent: float = 1.01  # a strong urgency signal flags a notice or an old story when the model is this sure it is a report
 
     @classmethod
     def from_thresholds(cls, thresholds: dict) -> Policy:
@@ -155,7 +160,7 @@ class Classifier:
 
         `scan`: what the quick check already found in `text`."""
         lex, lex_window = self._lexicon_window(text, scan.hits)
-        if withdrawn(lex):
+        if withdrawn(lex) and (reassured(lex) or self.policy.withdrawn_urgent > 1):
             return Evidence(lex, NO_URGENCY, None, len(text))
         prepared = prepare(text) if scan.prepared is None else scan.prepared
         urgency = self.urgency.judge(prepared) if scan.urgent else NO_URGENCY
@@ -182,6 +187,9 @@ class Classifier:
         p = policy or self.policy
         lex, urgency, model = ev.lexicon, ev.urgency, ev.model
         if withdrawn(lex):
+            if urgency.strong and model is not None and model.report >= p.withdrawn_urgent and not reassured(lex):
+                base = Detection(flagged=True, category=model.category, severity="urgent", keywords=urgency.phrases, rules=lex.rules)
+                return self._flagged(base, urgency, model, True, p)
             return lex
         report = model.report if model is not None else (1.0 if lex.flagged else 0.0)
         # The model may overrule the lexicon only where it is nearly sure there is
@@ -257,6 +265,11 @@ def _rank(d: Detection) -> tuple[bool, float]:
 def withdrawn(d: Detection) -> bool:
     """The lexicon found this is no live report (a notice, an old event, a reassurance)."""
     return not d.flagged and any(r.startswith(WITHDRAWING) for r in d.rules)
+
+
+def reassured(d: Detection) -> bool:
+    """The lexicon found the danger is over (是误会, 火灭了, 找到了)."""
+    return any(r.startswith("reassurance:") for r in d.rules)
 
 
 def _model_rules(model: ModelVerdict) -> tuple[str, ...]:

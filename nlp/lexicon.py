@@ -10,6 +10,7 @@ File layout (see nlp/data/lexicon.toml for the commented original):
     max_chars = 2000           # characters analysed (after normalisation)
     negation_window = 3        # tokens before a keyword searched for a negation
     word_freq_floor = 1000     # least jieba frequency of a multi-character keyword
+    suppression_reach = 60     # distant/reassurance phrases count this near a keyword (0: anywhere)
     number_priority = ["119", "120", "110"]
 
     [categories.<id>]          # one of nlp.detection.CATEGORIES
@@ -190,7 +191,7 @@ class _Parser:
             data,
             "",
             {
-                "version", "threshold", "max_chars", "negation_window", "word_freq_floor", "number_priority",
+                "version", "threshold", "max_chars", "negation_window", "word_freq_floor", "suppression_reach", "number_priority",
                 "categories", "combos", "raise", "negation", "boundaries", "exclusions",
                 *SUPPRESSION_KINDS,
             },
@@ -201,6 +202,9 @@ class _Parser:
             raise self.fail("max_chars", "应为正整数")
         window = self.integer(top, "", "negation_window", 3)
         freq_floor = self.integer(top, "", "word_freq_floor", 1000)
+        reach = self.integer(top, "", "suppression_reach", 0)
+        if reach < 0:
+            raise self.fail("suppression_reach", "应为 0 或正整数")
         priority = tuple(top.get("number_priority", ["119", "120", "110"]))
         if sorted(priority) != sorted(NUMBERS):
             raise self.fail("number_priority", "应恰好列出 \"110\"、\"119\"、\"120\" 各一次")
@@ -324,6 +328,7 @@ class _Parser:
             max_chars=max_chars,
             negation_window=window,
             word_freq_floor=freq_floor,
+            suppression_reach=reach,
             number_priority=priority,
             default_severity=default_severity,
             words=words,

@@ -13,6 +13,7 @@ from nlp.detection import Detection
 from nlp.detection import SEVERITY_RANK
 from nlp.lexicon import Lexicon
 from nlp.prescan import Markers
+from nlp.urgency import same_sentence
 
 
 class Judge:
@@ -118,7 +119,7 @@ class Judge:
             number = next((n for n in lex.number_priority if n in urgent_numbers), "110")
 
         # Finally, withdraw the verdict where the message is not a live report.
-        withdrawn = self._suppressions(text, markers, category)
+        withdrawn = self._suppressions(text, markers, category, keywords)
         if withdrawn:
             return Detection(flagged=False, keywords=keywords, rules=tuple(rules + withdrawn), score=scores[category])
         return Detection(
@@ -159,20 +160,52 @@ class Judge:
                     rules.append(f"negation:{negation}→{token}")
         return present
 
-    def _suppressions(self, text: str, markers: Markers, category: str) -> list[str]:
-        """One rule per kind (notice, distant, reassurance) that withdraws the report."""
+    def _suppressions(self, text: str, markers: Markers, category: str, keywords: tuple[str, ...]) -> list[str]:
+        """One rule per kind (notice, distant, reassurance) that withdraws the report.
+
+        A notice or a reassurance speaks for the whole message. An old or
+        distant event only for the sentence it is told in: "去年也吵过一次。
+        今天他们又打起来了" is a live report, and in a long rambling message
+        the story of last year is seldom the point (see `_near`)."""
         lex = self.lexicon
         found: dict[str, str] = {}
         for idx in sorted(markers.suppressions):
             rule = lex.suppressions[idx]
             if rule.kind in found or (rule.categories and category not in rule.categories):
                 continue
-            found[rule.kind] = next(p for p in rule.phrases if p in text)
+            for phrase in rule.phrases:
+                if phrase in text and self._applies(rule.kind, text, text.find(phrase), len(phrase), keywords):
+                    found[rule.kind] = phrase
+                    break
         for idx in self._pattern_suppressions:
             rule = lex.suppressions[idx]
             if rule.kind in found or (rule.categories and category not in rule.categories):
                 continue
-            match = next((m for m in (p.search(text) for p in rule.patterns) if m), None)
-            if match is not None:
-                found[rule.kind] = match.group()
+            for match in (m for m in (p.search(text) for p in rule.patterns) if m):
+                if self._applies(rule.kind, text, match.start(), match.end() - match.start(), keywords):
+                    found[rule.kind] = match.group()
+                    break
         return [f"{kind}:{phrase}" for kind, phrase in found.items()]
+
+    def _applies(self, kind: str, text: str, at: int, length: int, keywords: tuple[str, ...]) -> bool:
+        """Whether the phrase found at `at` withdraws the verdict (see _suppressions)."""
+        reach = self.lexicon.suppression_reach
+        if kind != "distant" or reach <= 0 or not keywords:
+            return True
+        phrase = text[at : at + length]
+        while at >= 0:
+            if _near(text, at, at + len(phrase), keywords, reach):
+                return True
+            at = text.find(phrase, at + 1)
+        return False
+
+
+def _near(text: str, start: int, end: int, keywords: tuple[str, ...], reach: int) -> bool:
+    """Some keyword occurs within `reach` characters of text[start:end], in the same sentence."""
+    for word in keywords:
+        k = text.find(word)
+        while k >= 0:
+            if max(k - end, start - k - len(word)) <= reach and same_sentence(text, start, end, k, k + len(word)):
+                return True
+            k = text.find(word, k + 1)
+    return False

@@ -55,6 +55,16 @@ class Urgency:
 NO_URGENCY = Urgency(False, False, (), ())
 
 
+# Where one sentence ends and the next begins (normalised text: half-width ! ? ;).
+SENTENCE_ENDS = frozenset("。!?;\n")
+
+
+def same_sentence(text: str, a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
+    """No sentence ends between the spans text[a_start:a_end] and text[b_start:b_end]."""
+    lo, hi = (a_end, b_start) if a_end <= b_start else (b_end, a_start)
+    return lo >= hi or SENTENCE_ENDS.isdisjoint(text[lo:hi])
+
+
 def order_numbers(numbers) -> tuple[str, ...]:
     return tuple(n for n in NUMBER_ORDER if n in set(numbers))
 
@@ -127,7 +137,11 @@ class UrgencyJudge:
                 cancelled.append(f"negation:{negation}→{phrase}")
                 continue
             context = next(
-                (self._contexts[c] for c, cs, ce in contexts if cs - CONTEXT_REACH <= start and ce <= end + CONTEXT_REACH),
+                (
+                    self._contexts[c]
+                    for c, cs, ce in contexts
+                    if cs - CONTEXT_REACH <= start and ce <= end + CONTEXT_REACH and same_sentence(text, cs, ce, start, end)
+                ),
                 None,
             )
             if context is not None:

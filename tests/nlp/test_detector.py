@@ -117,6 +117,34 @@ def test_old_and_distant_events(detector: Detector) -> None:
     flagged(detector, "我在外地的儿子打电话说被抓了，让我转账交保证金")
 
 
+def test_an_old_story_told_in_another_sentence_does_not_withdraw_todays_report(detector: Detector) -> None:
+    # The old event withdraws only the sentence it is told in (suppression_reach).
+    assert any(r.startswith("distant:去年") for r in not_flagged(detector, "去年他们两家打起来了，拿着棍子").rules)
+    flagged(detector, "去年他们两家也吵过一次。今天下午两家又打起来了，拿着棍子")
+    # Far from the report, even in one unpunctuated voice message.
+    flagged(detector, "去年过年我们一家人去外婆家住了半个月天天吃腊肉喝米酒打麻将舅舅还带我们去山上砍柴烧火做饭挖冬笋摘橘子晚上围着火炉讲古热闹得不得了今天下午两家又打起来了拿着棍子")
+
+
+def test_suppression_reach_zero_keeps_the_whole_message_rule(tmp_path) -> None:
+    from nlp.lexicon import BUILTIN_LEXICON
+
+    text = BUILTIN_LEXICON.read_text(encoding="utf-8").replace("suppression_reach = 60", "suppression_reach = 0")
+    path = tmp_path / "lexicon.toml"
+    path.write_text(text, encoding="utf-8")
+    whole = Detector.load(path)
+    not_flagged(whole, "去年他们两家也吵过一次。今天下午两家又打起来了，拿着棍子")
+
+
+def test_a_negative_suppression_reach_is_one_line(tmp_path) -> None:
+    from nlp.lexicon import BUILTIN_LEXICON, LexiconError, load_lexicon
+
+    path = tmp_path / "lexicon.toml"
+    path.write_text(BUILTIN_LEXICON.read_text(encoding="utf-8").replace("suppression_reach = 60", "suppression_reach = -1"), encoding="utf-8")
+    with pytest.raises(LexiconError) as err:
+        load_lexicon(path)
+    assert "suppression_reach" in str(err.value) and "\n" not in str(err.value)
+
+
 def test_combination(detector: Detector) -> None:
     # Neither part is enough alone; together they are a campus report.
     not_flagged(detector, "学校门口新开了一家文具店")

@@ -83,6 +83,14 @@ def test_the_judge_reports_what_cancelled_a_signal() -> None:
     assert any(r.startswith("context:") for r in judge.judge("电视剧里他跳楼了").cancelled)
 
 
+def test_a_context_in_another_sentence_cancels_nothing() -> None:
+    # "去年" near a signal in the same sentence is an old story; after a full
+    # stop it is background, and today's signal stands.
+    judge = UrgencyJudge.load()
+    assert not judge.judge("去年他家着火了").any
+    assert judge.judge("去年也出过事。他家着火了").strong
+
+
 def test_a_broken_urgency_file_is_one_line_naming_it(tmp_path) -> None:
     from nlp.urgency import UrgencyError
 
