@@ -37,18 +37,23 @@ DEFAULTS = {
 # cross-validation evidence of the whole method (see README "Detector"):
 # urgency is favoured over calm because a missed life at risk is the worst error.
 THRESHOLDS = {
-    "report": 0.9,
-    "urgent": 0.2,
+    "report": 0.8,
+    "urgent": 0.1,
     "urgent_report": 0.3,
     "weak_signal": 0.6,
     # The model overrules the lexicon only on chat-length messages (it learned
     # chat; on long formal text, a scam script or a court record, it would
-    # veto real reports: the dev floors of fraud and traffic fell to 3-9%).
+    # veto real reports: the dev floors of fraud and traffic fell to 3-9%,
+    # and at 60 characters fraud already fell below its floor).
     "lexicon_veto": 0.6,
     "veto_chars": 40,
-    "signal_veto": 0.3,
+    "signal_veto": 0.5,
+    # Below 0.6 the model's category overrides court-record fraud (dev floor).
     "model_category": 0.6,
-    "number": 0.2,
+    "number": 0.1,
+    # A strong urgency signal in a notice-like or old-story message flags it
+    # when the model is this sure it is a report (nlp/classifier.py).
+    "withdrawn_urgent": 0.7,
 }
 
 
