@@ -61,7 +61,8 @@ class Policy:
     weak_signal: float = 0.5  # a weak urgency signal counts on a likely report
     lexicon_veto: float = 0.0  # below this the model overrules a lexicon flag...
     veto_chars: int = 10**9  # ...in a message of at most this many characters (chat, where the model was trained)
-    signal_veto: float = 0.0  # below this the model overrules a strong urgency signal
+    signal_veto: float = 0.0  # below this the model overrules a strong urgency signal...
+    signal_keep: float = 1.01  # ...unless its own urgency head is at least this sure a life is at risk
     model_category: float = 1.01  # the model's category replaces the lexicon's when this sure
     number: float = 0.5  # on an urgent report, a number head this sure adds its number
     withdrawn_urgent: float = 1.01  # a strong urgency signal flags a notice or an old story when the model is this sure it is a report
@@ -187,7 +188,12 @@ class Classifier:
         p = policy or self.policy
         lex, urgency, model = ev.lexicon, ev.urgency, ev.model
         if withdrawn(lex):
-            if urgency.strong and model is not None and model.report >= p.withdrawn_urgent and not reassured(lex):
+            if (
+                urgency.strong
+                and model is not None
+                and (model.report >= p.withdrawn_urgent or model.urgent >= p.signal_keep)
+                and not reassured(lex)
+            ):
                 base = Detection(flagged=True, category=model.category, severity="urgent", keywords=urgency.phrases, rules=lex.rules)
                 return self._flagged(base, urgency, model, True, p)
             return lex
@@ -199,7 +205,10 @@ class Classifier:
             or ev.length > p.veto_chars
             or (lex.urgent and report >= p.signal_veto)
         )
-        strong = urgency.strong and report >= p.signal_veto
+        # Two voices of the model: "not a report" (游戏里被砍了) may silence an
+        # urgency phrase, but not when its urgency head hears a life at risk
+        # (刚才他突然倒地，叫不醒了: a short message the report head doubts).
+        strong = urgency.strong and (report >= p.signal_veto or (model is not None and model.urgent >= p.signal_keep))
         weak = urgency.weak and (lex_flagged or report >= p.weak_signal)
         # "没有人流血": a negated sign of danger asks more of the model's own urgency.
         negated = not urgency.any and any(c.startswith("negation:") for c in urgency.cancelled)

@@ -47,7 +47,10 @@ THRESHOLDS = {
     # and at 60 characters fraud already fell below its floor).
     "lexicon_veto": 0.6,
     "veto_chars": 40,
-    "signal_veto": 0.5,
+    # The model's report head may silence a strong urgency phrase below 0.3,
+    # but not when its urgency head says a life is at risk (0.5).
+    "signal_veto": 0.3,
+    "signal_keep": 0.5,
     # Below 0.6 the model's category overrides court-record fraud (dev floor).
     "model_category": 0.6,
     "number": 0.1,

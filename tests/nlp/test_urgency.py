@@ -106,3 +106,47 @@ def test_odd_input_never_raises(classifier: Classifier) -> None:
         result = classifier.detect(text)
         assert not any(r.startswith("error:") for r in result.rules), (text[:10], result.rules)
     assert classifier.detect("着火了" * 50_000).urgent  # a long one is still read
+
+
+def _verdict(report: float, urgent: float):
+    from nlp.model import ModelVerdict
+
+    return ModelVerdict(report, "security", 0.9, urgent, (0.0, 0.0, 0.9), (0, 10), "")
+
+
+def test_the_models_urgency_head_keeps_a_signal_its_report_head_doubts(classifier: Classifier) -> None:
+    # "刚才他在菜园里突然倒地，叫不醒了": a strong signal in a short message the
+    # report head scores low. The policy's signal_keep lets the urgency head
+    # overrule that doubt; without it the report head silences the signal.
+    from dataclasses import replace
+
+    from nlp.classifier import Evidence
+    from nlp.detection import NOT_FLAGGED
+    from nlp.features import prepare
+
+    text = "刚才他在菜园里突然倒地，叫不醒了"
+    urgency = classifier.urgency.judge(prepare(text))
+    assert urgency.strong
+    doubted = Evidence(NOT_FLAGGED, urgency, _verdict(report=0.1, urgent=0.95), len(text))
+    policy = replace(classifier.policy, signal_veto=0.3, signal_keep=0.5)
+    kept = classifier.decide(doubted, policy)
+    assert kept.urgent and kept.tier == "flagged" and "120" in kept.numbers
+    assert not classifier.decide(doubted, replace(policy, signal_keep=1.01)).flagged
+    # A joke the urgency head also doubts stays silenced.
+    assert not classifier.decide(Evidence(NOT_FLAGGED, urgency, _verdict(report=0.1, urgent=0.05), len(text)), policy).flagged
+
+
+def test_a_notice_like_opening_does_not_silence_a_life_at_risk(classifier: Classifier) -> None:
+    # "各位业主" withdraws a lexicon verdict as a notice; a strong urgency signal
+    # the model reads as urgent still flags it (withdrawn_urgent / signal_keep),
+    # while a reassurance (the danger is over) silences it.
+    from dataclasses import replace
+
+    text = "各位业主注意，我是物业小王，5栋二楼楼道里着火了，浓烟很大，大家赶紧下楼"
+    result = classifier.detect(text)
+    assert result.urgent and "119" in result.numbers, result.rules
+    assert any(r.startswith("notice:") for r in result.rules)
+    off = type(classifier)(classifier.lexicon, classifier.model, classifier.urgency,
+                           replace(classifier.policy, withdrawn_urgent=1.01, signal_keep=1.01))
+    assert not off.detect(text).flagged
+    assert not classifier.detect("昨天5栋楼道里着火了，浓烟很大，已经扑灭了，大家放心").urgent
