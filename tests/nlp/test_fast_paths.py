@@ -163,3 +163,30 @@ def test_a_forced_score_whose_windows_tie_takes_the_ranked_order(classifier, tex
         assert verdict is not None and verdict.window == spans[0 if gates[0] >= gates[1] else 1]
     finally:
         del model._rank
+
+
+def test_the_quick_checks_word_hits_are_the_lexicons_own_in_the_normal_form(classifier, texts) -> None:
+    """The scan finds words in the prepared text, where long numbers are one
+    "#"; the lexicon reads the normal form, digits and all. Handed over, the
+    hits must be the very ones the lexicon would find there, offsets included."""
+    quick = classifier._quick or classifier._build_quick()
+    prescan = classifier.lexicon._prescan
+    numbers = ("电话13812345678，", "12345", "订单号 2024 0101 ", "¥12000", "１２３４５")
+    checked = 0
+    for i, text in enumerate(texts):
+        number = numbers[i % len(numbers)]
+        cut = len(text) // 2
+        for variant in (text, number + text, text[:cut] + number + text[cut:], text + number + number):
+            scan = quick.scan(variant)
+            if scan is CLEARED or scan.hits is None:
+                continue
+            normal = normalize(variant, classifier.lexicon.lexicon.max_chars)
+            assert scan.normal == normal, variant
+            own = prescan.words(normal)
+            assert scan.hits.may_flag == own.may_flag, variant
+            if own.may_flag:
+                assert sorted(scan.hits.spans) == sorted(own.spans), variant
+                assert (scan.hits.live, scan.hits.complete) == (own.live, own.complete), variant
+                checked += len(scan.prepared) < len(normal)  # a number was folded
+            assert classifier.lexicon.detect_hits(normal, scan.hits) == classifier.lexicon.detect(variant), variant
+    assert checked > 100
