@@ -134,12 +134,15 @@ class Classifier:
         """The first stage alone, over the whole message (for `pingan eval` and tests)."""
         return self._lexicon_window(text)[0]
 
-    def _lexicon_window(self, text: str, hits: WordHits | None = None) -> tuple[Detection, str]:
+    def _lexicon_window(self, text: str, hits: WordHits | None = None, normal: str | None = None) -> tuple[Detection, str]:
         """The lexicon's verdict on the whole message, and the window it came from.
 
-        `hits`: the pre-scan's hits in `text`, when known (see nlp/quick_check.py)."""
+        `hits`: the pre-scan's hits in `normal`, the normal form of `text`,
+        when known (see nlp/quick_check.py)."""
         if len(text) <= self._window:
-            return (self.lexicon.detect(text) if hits is None else self.lexicon.detect_hits(text, hits)), text
+            if hits is None or normal is None:
+                return self.lexicon.detect(text), text
+            return self.lexicon.detect_hits(normal, hits), text
         best, best_piece = NOT_FLAGGED, text[: self._window]
         withdrawn_verdict: Detection | None = None
         step = self._window - LEXICON_OVERLAP
@@ -160,7 +163,7 @@ class Classifier:
         """What each stage says about `text` (the model is always asked when it could matter).
 
         `scan`: what the quick check already found in `text`."""
-        lex, lex_window = self._lexicon_window(text, scan.hits)
+        lex, lex_window = self._lexicon_window(text, scan.hits, scan.normal)
         if withdrawn(lex) and (reassured(lex) or self.policy.withdrawn_urgent > 1):
             return Evidence(lex, NO_URGENCY, None, len(text))
         prepared = prepare(text) if scan.prepared is None else scan.prepared

@@ -51,6 +51,21 @@ def fold_numbers(normalized: str) -> str:
     return _LONG_NUMBER.sub("#", normalized)
 
 
+def folds(normalized: str) -> tuple[list[int], list[int]]:
+    """Where fold_numbers(normalized) put each "#" (offsets in the folded
+    text, in order), and by how many characters the folds up to each one
+    shortened the text: a folded-text offset p off every "#" is, in
+    `normalized`, p plus the shift of the last "#" before p."""
+    positions: list[int] = []
+    shifts: list[int] = []
+    shift = 0
+    for match in _LONG_NUMBER.finditer(normalized):
+        positions.append(match.start() - shift)
+        shift += match.end() - match.start() - 1
+        shifts.append(shift)
+    return positions, shifts
+
+
 def grams(text: str) -> list[str]:
     """Every character 1-, 2- and 3-gram of prepared `text`, with repeats, in text order."""
     bigrams = list(map(add, text, text[1:]))

@@ -242,6 +242,10 @@ class TextModel:
             if not force and self._interesting(text) is None:
                 return None
             return self._full(text, (0, len(text)))
+        if force and len(spans) <= EXACT_WINDOWS:
+            verdict = self._forced_few(text, spans)
+            if verdict is not None:
+                return verdict
         # Rank the windows cheaply, then score the best few exactly. A window
         # whose text was already ranked (pasted or repeated text) counts once.
         seen: set[str] = set()
@@ -277,6 +281,26 @@ class TextModel:
         if best is None:
             return None
         return best
+
+    def _forced_few(self, text: str, spans: list[tuple[int, int]]) -> ModelVerdict | None:
+        """`score(text, force=True)` for a text of at most MAX_SCORED_WINDOWS
+        distinct windows (a message of up to 240 characters), or None when it
+        has more of them or their verdicts tie.
+
+        Every window is then scored exactly anyway, so ranking them by the gate
+        score first (a pass of the gate's automaton per window) decides
+        nothing, unless two verdicts rank equal: then the gate order picks
+        the first, and the caller's general path runs."""
+        pieces: dict[str, tuple[int, int]] = {}
+        for start, end in spans:
+            pieces.setdefault(text[start:end], (start, end))
+            if len(pieces) > MAX_SCORED_WINDOWS:
+                return None
+        verdicts = [self._full(piece, span) for piece, span in pieces.items()]
+        ranks = [self._rank(v) for v in verdicts]
+        if len(set(ranks)) < len(ranks):
+            return None
+        return verdicts[ranks.index(max(ranks))]
 
     def _rank(self, verdict: ModelVerdict) -> tuple[bool, float, float]:
         report = verdict.report >= self.report_threshold

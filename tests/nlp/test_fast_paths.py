@@ -120,3 +120,73 @@ def test_a_lexicon_word_with_digits_turns_the_quick_check_off(classifier) -> Non
         word_patterns = ["打架", "12345"]
 
     assert QuickCheck(Digits(), UrgencyJudge.load(), None).scan("今天天气不错") is not CLEARED  # type: ignore[arg-type]
+
+
+def _ranked_score(model, text: str):
+    """score(text, prepared=True, force=True) by the general path: windows
+    ranked by the gate score, the best MAX_SCORED_WINDOWS scored exactly."""
+    model._forced_few = lambda text, spans: None
+    try:
+        return model.score(text, prepared=True, force=True)
+    finally:
+        del model._forced_few
+
+
+def test_a_forced_score_of_few_windows_skips_only_the_ranking(classifier, texts) -> None:
+    """With at most MAX_SCORED_WINDOWS distinct windows all are scored anyway:
+    the verdict is the one the gate-ranked path picks, for every length
+    around the window boundaries (one, two, three windows; repeated halves)."""
+    model = classifier.model
+    joined = prepare("".join(texts))
+    checked = 0
+    for length in (1, 100, 160, 161, 200, 239, 240, 241, 320, 400):
+        for start in range(0, 40_000, 2_003):
+            text = joined[start : start + length]
+            assert model.score(text, prepared=True, force=True) == _ranked_score(model, text), (length, start)
+            checked += 1
+    half = joined[:80]
+    for text in (half * 3, half * 2 + joined[80:150], "打架" * 100):
+        assert model.score(text, prepared=True, force=True) == _ranked_score(model, text), text
+    assert checked > 150
+
+
+def test_a_forced_score_whose_windows_tie_takes_the_ranked_order(classifier, texts) -> None:
+    """Equal ranks: the gate order breaks the tie, so the shortcut must step aside."""
+    model = classifier.model
+    text = prepare("".join(texts))[:230]
+    model._rank = lambda verdict: (True, 0.0, 0.0)  # every window ties
+    try:
+        spans = [(0, 160), (80, 230)]
+        assert model._forced_few(text, spans) is None
+        verdict = model.score(text, prepared=True, force=True)
+        gates = [model.gate_score(text[s:e]) for s, e in spans]
+        assert verdict is not None and verdict.window == spans[0 if gates[0] >= gates[1] else 1]
+    finally:
+        del model._rank
+
+
+def test_the_quick_checks_word_hits_are_the_lexicons_own_in_the_normal_form(classifier, texts) -> None:
+    """The scan finds words in the prepared text, where long numbers are one
+    "#"; the lexicon reads the normal form, digits and all. Handed over, the
+    hits must be the very ones the lexicon would find there, offsets included."""
+    quick = classifier._quick or classifier._build_quick()
+    prescan = classifier.lexicon._prescan
+    numbers = ("电话13812345678，", "12345", "订单号 2024 0101 ", "¥12000", "１２３４５")
+    checked = 0
+    for i, text in enumerate(texts):
+        number = numbers[i % len(numbers)]
+        cut = len(text) // 2
+        for variant in (text, number + text, text[:cut] + number + text[cut:], text + number + number):
+            scan = quick.scan(variant)
+            if scan is CLEARED or scan.hits is None:
+                continue
+            normal = normalize(variant, classifier.lexicon.lexicon.max_chars)
+            assert scan.normal == normal, variant
+            own = prescan.words(normal)
+            assert scan.hits.may_flag == own.may_flag, variant
+            if own.may_flag:
+                assert sorted(scan.hits.spans) == sorted(own.spans), variant
+                assert (scan.hits.live, scan.hits.complete) == (own.live, own.complete), variant
+                checked += len(scan.prepared) < len(normal)  # a number was folded
+            assert classifier.lexicon.detect_hits(normal, scan.hits) == classifier.lexicon.detect(variant), variant
+    assert checked > 100
