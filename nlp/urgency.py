@@ -10,6 +10,7 @@ linear in the message length.
 from __future__ import annotations
 
 import tomllib
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +76,7 @@ class UrgencyJudge:
         self._negations = tuple(negations)
         self._reach = negation_reach
         self._contexts = tuple(contexts)
+        self._longest_context = max(map(len, contexts), default=0)
         phrases: list[str] = []
         self._owner: list[tuple[int, int]] = []  # pattern → (signal, group)
         for s_idx, signal in enumerate(signals):
@@ -125,7 +127,10 @@ class UrgencyJudge:
         matches = self._find(text, overlapping=True)
         if not matches:
             return NO_URGENCY
-        contexts = self._find_context(text, overlapping=True) if self._find_context else []
+        # Contexts by start, so each signal looks only at those within reach
+        # (a megabyte of text has thousands of both).
+        contexts = sorted((cs, ce, c) for c, cs, ce in self._find_context(text, overlapping=True)) if self._find_context else []
+        context_starts = [cs for cs, _, _ in contexts]
         found: dict[int, dict[int, list[str]]] = {}
         cancelled: list[str] = []
         first: dict[int, int] = {}
@@ -136,11 +141,14 @@ class UrgencyJudge:
             if negation is not None:
                 cancelled.append(f"negation:{negation}→{phrase}")
                 continue
+            nearby = contexts[
+                bisect_left(context_starts, start - CONTEXT_REACH - self._longest_context) : bisect_right(context_starts, end + CONTEXT_REACH)
+            ]
             context = next(
                 (
                     self._contexts[c]
-                    for c, cs, ce in contexts
-                    if cs - CONTEXT_REACH <= start and ce <= end + CONTEXT_REACH and same_sentence(text, cs, ce, start, end)
+                    for cs, ce, c in nearby
+                    if ce >= start - CONTEXT_REACH and same_sentence(text, cs, ce, start, end)
                 ),
                 None,
             )

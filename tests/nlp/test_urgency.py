@@ -150,3 +150,13 @@ def test_a_notice_like_opening_does_not_silence_a_life_at_risk(classifier: Class
                            replace(classifier.policy, withdrawn_urgent=1.01, signal_keep=1.01))
     assert not off.detect(text).flagged
     assert not classifier.detect("昨天5栋楼道里着火了，浓烟很大，已经扑灭了，大家放心").urgent
+
+
+def test_an_old_story_far_before_a_signal_does_not_cancel_it() -> None:
+    # CONTEXT_REACH holds on both sides: "去年" cancels a signal told next to
+    # it, not one told seventy characters later in the same rambling sentence.
+    judge = UrgencyJudge.load()
+    story = "去年那场火灾烧了三户人家，后来大家都装了灭火器，物业也经常来检查，消防通道也清理干净了，楼道里的杂物都搬走了，电动车也不准上楼充电了"
+    assert len(story) > 60
+    assert judge.judge(story + "，今天5栋又着火了").strong
+    assert not judge.judge("去年5栋着火了").any
