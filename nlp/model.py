@@ -158,7 +158,10 @@ class TextModel:
             vocabulary = data[vocab_at : vocab_at + vocab_size].decode("utf-8").split("\n")
             weights = np.frombuffer(data, dtype="<f4", count=count, offset=pos).reshape(entries, len(heads))
             biases = np.frombuffer(data, dtype="<f4", count=len(heads), offset=pos + count * 4)
-            return vocabulary, weights, biases
+            # The weights start wherever the vocabulary ends; read in place at an
+            # odd offset, every take() of the full heads goes through numpy's
+            # unaligned path (measured: the whole detector 80% slower).
+            return vocabulary, np.require(weights, requirements="A"), np.require(biases, requirements="A")
 
         return cls(None, None, None, header, unpack)
 

@@ -36,6 +36,27 @@ def test_the_shipped_model_is_small_and_loads() -> None:
     assert set(model.header["trained_on"]) >= {"group_messages", "lccc_chat"}
 
 
+def test_weights_at_any_offset_in_the_file_are_read_aligned(tmp_path) -> None:
+    # The weights follow the vocabulary, so their offset is whatever its UTF-8
+    # length makes it; unaligned float32 rows send numpy down a path that made
+    # the whole detector 80% slower. Both offsets give the same scores.
+    import numpy as np
+
+    from nlp.model import HEADS, write_model
+
+    weights = np.arange(3 * len(HEADS), dtype=np.float32).reshape(3, len(HEADS)) / 10
+    biases = np.zeros(len(HEADS), dtype=np.float32)
+    scores = []
+    for vocabulary in (["着火", "打架", "火"], ["着火", "打架", "火了"]):  # one byte apart: one offset is odd
+        path = tmp_path / f"m{len(vocabulary[-1])}.bin"
+        write_model(path, vocabulary, weights, biases, {"thresholds": {}})
+        model = TextModel.load(path)
+        model._build()
+        assert model._weights.flags.aligned and model._biases.flags.aligned
+        scores.append(model._full("打架", (0, 2)).report)
+    assert scores[0] == scores[1]
+
+
 def test_a_damaged_model_file_is_one_line_naming_it(tmp_path) -> None:
     bad = tmp_path / "model.bin"
     bad.write_bytes(DEFAULT_MODEL_PATH.read_bytes()[:5000])
