@@ -67,6 +67,12 @@ class Policy:
     number: float = 0.5  # on an urgent report, a number head this sure adds its number
     withdrawn_urgent: float = 1.01  # a strong urgency signal flags a notice or an old story when the model is this sure it is a report
 
+    @property
+    def rescues_withdrawn(self) -> bool:
+        """Whether a withdrawn message may still be urgent (see Classifier.decide),
+        so its urgency and the model must be asked."""
+        return self.withdrawn_urgent <= 1 or self.signal_keep <= 1
+
     @classmethod
     def from_thresholds(cls, thresholds: dict) -> Policy:
         types = {f.name: f.type for f in fields(cls)}
@@ -164,7 +170,7 @@ class Classifier:
 
         `scan`: what the quick check already found in `text`."""
         lex, lex_window = self._lexicon_window(text, scan.hits, scan.normal)
-        if withdrawn(lex) and (reassured(lex) or self.policy.withdrawn_urgent > 1):
+        if withdrawn(lex) and (reassured(lex) or not self.policy.rescues_withdrawn):
             return Evidence(lex, NO_URGENCY, None, len(text))
         prepared = prepare(text) if scan.prepared is None else scan.prepared
         urgency = self.urgency.judge(prepared) if scan.urgent else NO_URGENCY

@@ -10,7 +10,7 @@ File layout (see nlp/data/lexicon.toml for the commented original):
     max_chars = 2000           # characters analysed (after normalisation)
     negation_window = 3        # tokens before a keyword searched for a negation
     word_freq_floor = 1000     # least jieba frequency of a multi-character keyword
-    suppression_reach = 60     # distant/reassurance phrases count this near a keyword (0: anywhere)
+    suppression_reach = 60     # [[distant]] phrases count this near a keyword (0: anywhere)
     number_priority = ["119", "120", "110"]
 
     [categories.<id>]          # one of nlp.detection.CATEGORIES

@@ -91,8 +91,8 @@ class Lexicon:
     boundaries: frozenset[str]
     suppressions: tuple[Suppression, ...]
     exclusions: tuple[PhraseRule, ...]
-    # Characters around a counted keyword, inside its sentence, where a distant
-    # or reassurance phrase withdraws the verdict; 0: anywhere in the message.
+    # Characters around a counted keyword, inside its sentence, where a
+    # [[distant]] phrase withdraws the verdict; 0: anywhere in the message.
     suppression_reach: int = 0
 
     def token_words(self) -> set[str]:

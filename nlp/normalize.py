@@ -140,3 +140,13 @@ def nearly_normal(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str | None:
     if _OUTSIDE.search(text) is None:
         return text
     return text.lower() if _OUTSIDE_BUT_CASE.search(text) is None else None
+
+
+# Where one sentence ends and the next begins (normalised text: half-width ! ? ;).
+SENTENCE_ENDS = frozenset("。!?;\n")
+
+
+def same_sentence(text: str, a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
+    """No sentence ends between the spans text[a_start:a_end] and text[b_start:b_end]."""
+    lo, hi = (a_end, b_start) if a_end <= b_start else (b_end, a_start)
+    return lo >= hi or SENTENCE_ENDS.isdisjoint(text[lo:hi])

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from nlp.detection import Detection
 from nlp.detection import SEVERITY_RANK
 from nlp.lexicon import Lexicon
+from nlp.normalize import same_sentence
 from nlp.prescan import Markers
-from nlp.urgency import same_sentence
 
 
 class Judge:
@@ -174,7 +174,7 @@ class Judge:
             if rule.kind in found or (rule.categories and category not in rule.categories):
                 continue
             for phrase in rule.phrases:
-                if phrase in text and self._applies(rule.kind, text, text.find(phrase), len(phrase), keywords):
+                if phrase in text and self._applies(rule.kind, text, phrase, keywords):
                     found[rule.kind] = phrase
                     break
         for idx in self._pattern_suppressions:
@@ -182,17 +182,17 @@ class Judge:
             if rule.kind in found or (rule.categories and category not in rule.categories):
                 continue
             for match in (m for m in (p.search(text) for p in rule.patterns) if m):
-                if self._applies(rule.kind, text, match.start(), match.end() - match.start(), keywords):
+                if self._applies(rule.kind, text, match.group(), keywords):
                     found[rule.kind] = match.group()
                     break
         return [f"{kind}:{phrase}" for kind, phrase in found.items()]
 
-    def _applies(self, kind: str, text: str, at: int, length: int, keywords: tuple[str, ...]) -> bool:
-        """Whether the phrase found at `at` withdraws the verdict (see _suppressions)."""
+    def _applies(self, kind: str, text: str, phrase: str, keywords: tuple[str, ...]) -> bool:
+        """Whether `phrase`, found in `text`, withdraws the verdict (see _suppressions)."""
         reach = self.lexicon.suppression_reach
         if kind != "distant" or reach <= 0 or not keywords:
             return True
-        phrase = text[at : at + length]
+        at = text.find(phrase)
         while at >= 0:
             if _near(text, at, at + len(phrase), keywords, reach):
                 return True

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import ahocorasick_rs
 
-from nlp.normalize import normalize
+from nlp.normalize import normalize, same_sentence
 
 DEFAULT_URGENCY_PATH = Path(__file__).resolve().parent / "data" / "urgency.toml"
 NUMBER_ORDER = ("110", "119", "120")
@@ -54,16 +54,6 @@ class Urgency:
 
 
 NO_URGENCY = Urgency(False, False, (), ())
-
-
-# Where one sentence ends and the next begins (normalised text: half-width ! ? ;).
-SENTENCE_ENDS = frozenset("。!?;\n")
-
-
-def same_sentence(text: str, a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
-    """No sentence ends between the spans text[a_start:a_end] and text[b_start:b_end]."""
-    lo, hi = (a_end, b_start) if a_end <= b_start else (b_end, a_start)
-    return lo >= hi or SENTENCE_ENDS.isdisjoint(text[lo:hi])
 
 
 def order_numbers(numbers) -> tuple[str, ...]:
