@@ -252,13 +252,15 @@ class BotProcess:
 
         return await asyncio.to_thread(get)
 
-    async def wait_health(self, status: int, timeout: float) -> Health:
-        """Poll /healthz until it answers `status`; fail at once if the bot exits."""
+    async def wait_health(self, status: int, timeout: float,
+                          until: Callable[[dict[str, Any]], bool] = lambda body: True) -> Health:
+        """Poll /healthz until it answers `status` with a body that satisfies `until`;
+        fail at once if the bot exits."""
         async def check() -> Health | None:
             if self.process.poll() is not None:
                 raise AssertionError(f"pingan run exited with {self.process.returncode}:\n{self.log()}")
             health = await self.health()
-            return health if health is not None and health.status == status else None
+            return health if health is not None and health.status == status and until(health.body) else None
 
         try:
             return await poll(check, timeout, f"/healthz to answer {status}")
