@@ -58,6 +58,8 @@ class Policy:
     report: float = 0.8  # the model alone: a suspected report
     urgent: float = 0.8  # the model's urgency head makes a report urgent...
     urgent_report: float = 0.5  # ...when the report head is at least this sure it is one
+    urgent_sure: float = 0.0  # (a faint urgency head, below this, asks the report
+    unsure_report: float = 0.5  # head to be at least this sure instead)
     weak_signal: float = 0.5  # a weak urgency signal counts on a likely report
     lexicon_veto: float = 0.0  # below this the model overrules a lexicon flag...
     veto_chars: int = 10**9  # ...in a message of at most this many characters (chat, where the model was trained)
@@ -222,7 +224,11 @@ class Classifier:
         # "没有人流血": a negated sign of danger asks more of the model's own urgency.
         negated = not urgency.any and any(c.startswith("negation:") for c in urgency.cancelled)
         urgent_bar = max(p.urgent, NEGATED_URGENT) if negated else p.urgent
-        model_urgent = model is not None and report >= p.urgent_report and model.urgent >= urgent_bar
+        model_urgent = (
+            model is not None
+            and model.urgent >= urgent_bar
+            and report >= (p.urgent_report if model.urgent >= p.urgent_sure else p.unsure_report)
+        )
         urgent = strong or weak or (lex_flagged and lex.urgent) or model_urgent
         if lex_flagged:
             if model is not None and model.category != lex.category and model.category_prob >= p.model_category:

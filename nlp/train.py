@@ -40,6 +40,11 @@ THRESHOLDS = {
     "report": 0.8,
     "urgent": 0.1,
     "urgent_report": 0.3,
+    # A faint urgency head (below 0.2) makes a report urgent only when the report
+    # head is at least 0.5 sure it is one: on cross-validation this took false
+    # alarms from 7.24% to 6.98% for 0.02 points of urgent recall.
+    "urgent_sure": 0.2,
+    "unsure_report": 0.5,
     "weak_signal": 0.6,
     # The model overrules the lexicon only on chat-length messages (it learned
     # chat; on long formal text, a scam script or a court record, it would

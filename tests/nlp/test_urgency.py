@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from nlp.classifier import Classifier
-from nlp.urgency import UrgencyJudge
+from nlp.urgency import NO_URGENCY, UrgencyJudge
 
 # (message, the numbers the first reply must name)
 SIGNALS = [
@@ -134,6 +134,28 @@ def test_the_models_urgency_head_keeps_a_signal_its_report_head_doubts(classifie
     assert not classifier.decide(doubted, replace(policy, signal_keep=1.01)).flagged
     # A joke the urgency head also doubts stays silenced.
     assert not classifier.decide(Evidence(NOT_FLAGGED, urgency, _verdict(report=0.1, urgent=0.05), len(text)), policy).flagged
+
+
+def test_a_faint_urgency_head_asks_for_a_likely_report(classifier: Classifier) -> None:
+    # The model's urgency head alone makes a report urgent at a low bar (a missed
+    # life at risk is the worst error), but where it is faint (below urgent_sure)
+    # the report head must be surer it is a report at all (unsure_report): most
+    # such messages were chatter ("在路上了") that got a 110 reply.
+    from dataclasses import replace
+
+    from nlp.classifier import Evidence
+    from nlp.detection import NOT_FLAGGED
+
+    policy = replace(classifier.policy, report=0.8, urgent=0.1, urgent_report=0.3, urgent_sure=0.2, unsure_report=0.5)
+
+    def decide(report: float, urgent: float, p=policy):
+        return classifier.decide(Evidence(NOT_FLAGGED, NO_URGENCY, _verdict(report, urgent), 20), p)
+
+    assert not decide(report=0.4, urgent=0.15).flagged
+    assert decide(report=0.4, urgent=0.15, p=replace(policy, urgent_sure=0.0)).urgent  # without the rule
+    assert decide(report=0.6, urgent=0.15).urgent  # a likely report: the faint head still counts
+    assert decide(report=0.4, urgent=0.3).urgent  # an urgency head past urgent_sure keeps the low bar
+    assert decide(report=0.4, urgent=0.3).numbers == ("120",)  # the number head's choice
 
 
 def test_a_notice_like_opening_does_not_silence_a_life_at_risk(classifier: Classifier) -> None:
