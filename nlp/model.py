@@ -66,6 +66,8 @@ class ModelVerdict:
 
 
 def _log_odds(p: float) -> float:
+    if p <= 0.0 or p >= 1.0:
+        return -math.inf if p <= 0.0 else math.inf
     return math.log(p / (1 - p))
 
 
@@ -92,10 +94,14 @@ class TextModel:
         self.report_threshold = float(self.thresholds.get("report", 0.5))
         # Below the lowest probability any decision uses (nlp.classifier.Policy),
         # an unforced window is of no interest: as a raw score, to skip the sigmoid.
-        lowest = min([self.report_threshold] + [float(self.thresholds[k]) for k in ("urgent_report", "weak_signal") if k in self.thresholds])
+        lowest = min([self.report_threshold] + [float(self.thresholds[k]) for k in ("urgent_report", "weak_signal", "unsure_report") if k in self.thresholds])
         self._report_logit = _log_odds(lowest)
         self._suspect_logit = _log_odds(self.report_threshold)
-        self._urgent_logit = _log_odds(float(self.thresholds.get("urgent", 0.5)))
+        urgent = float(self.thresholds.get("urgent", 0.5))
+        self._urgent_logit = _log_odds(urgent)
+        # Below unsure_report the urgency head must reach urgent_sure too (Policy).
+        self._unsure_logit = _log_odds(float(self.thresholds.get("unsure_report", 0.0)))
+        self._faint_logit = _log_odds(max(urgent, float(self.thresholds.get("urgent_sure", 0.0))))
         # The gate: the report weights of the GATE_GRAMS strongest positive
         # n-grams found in a text, summed. Below `gate` the text cannot be of
         # interest (calibrated by `pingan train`; -inf: every text is scored).
@@ -224,8 +230,10 @@ class TextModel:
         logit = self._logit(rows, self._report_column, self._report_bias)
         if logit < self._report_logit:
             return None
-        if logit < self._suspect_logit and self._logit(rows, self._urgent_column, self._urgent_bias) < self._urgent_logit:
-            return None
+        if logit < self._suspect_logit:
+            bar = self._faint_logit if logit < self._unsure_logit else self._urgent_logit
+            if self._logit(rows, self._urgent_column, self._urgent_bias) < bar:
+                return None
         return logit
 
     def score(self, text: str, prepared: bool = False, force: bool = False) -> ModelVerdict | None:
