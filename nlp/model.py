@@ -5,12 +5,12 @@ writes them here as one file; the bot needs only this module and numpy to use
 them, so scikit-learn stays a training-time extra.
 
 Heads, all linear over the same n-gram counts of one window of text:
-- `report`: is this a report at all (logistic); it runs on every chat line,
-  so it is scored from plain Python lists indexed by the rows an automaton
-  finds (nlp/gram_index.py), with no numpy call;
-- the 8 categories (softmax), `urgent` (logistic) and the numbers 110/119/120
-  (one logistic each): only for windows the report head or the lexicon
-  picked, from a numpy matrix.
+- `report`: is this a report at all (logistic), and `urgent`: is a life at
+  risk (logistic); asked of every chat line that passes the gate;
+- the 8 categories (softmax) and the numbers 110/119/120 (one logistic
+  each): only for windows the report head or the lexicon picked.
+The weight sums come from nlp/_ngram.c, compiled at install; without it, from
+an automaton (nlp/gram_index.py) and numpy, the reference it is tested against.
 
 File format (little-endian, written by `write_model`, byte-identical for the
 same weights): b"PINGANM1", a uint32 length and a UTF-8 JSON header (heads,
@@ -32,6 +32,11 @@ import ahocorasick_rs
 from nlp.features import grams, prepare, windows
 from nlp.gram_index import GramIndex
 
+try:  # compiled by `pip install` (nlp/_ngram.c); without it the same sums come from Python
+    from nlp import _ngram
+except ImportError:  # pragma: no cover - a source tree that was never built
+    _ngram = None
+
 MAGIC = b"PINGANM1"
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "data" / "model.bin"
 CATEGORY_IDS = ("dispute", "campus", "traffic", "fraud", "drowning", "fire", "missing", "security")
@@ -42,6 +47,8 @@ HEADS = ("report", *(f"category:{c}" for c in CATEGORY_IDS), "urgent", *(f"numbe
 MAX_SCORED_WINDOWS = 2
 EXACT_WINDOWS = 500  # 40,000 characters: twice what the transport lets through
 GATE_GRAMS = 5000
+_REPORT = (0,)
+_REPORT_URGENT = (0, HEADS.index("urgent"))
 
 
 class ModelError(ValueError):
@@ -86,6 +93,9 @@ class TextModel:
     def __init__(self, vocabulary: list[str] | None, weights, biases, header: dict, unpack=None) -> None:
         self.header = header
         self.thresholds: dict[str, float] = dict(header.get("thresholds", {}))
+        # Score with nlp/_ngram.c when it was built; False (before the first
+        # message) scores with nlp/gram_index.py, the reference it is tested against.
+        self.compiled = _ngram is not None
         self._vocabulary = vocabulary
         self._weights = weights
         self._biases = biases
@@ -111,10 +121,19 @@ class TextModel:
         if self._unpack is not None:
             self._vocabulary, self._weights, self._biases = self._unpack()
             self._unpack = None
+        import numpy as np
+
         vocabulary, weights = self._vocabulary, self._weights
         assert vocabulary is not None
         self._index = dict(zip(vocabulary, range(len(vocabulary))))
-        self._grams = GramIndex(self._index)
+        self._bias_list = [float(b) for b in self._biases]
+        self._scorer = (
+            _ngram.Scorer(vocabulary, np.ascontiguousarray(weights, dtype=np.float32), len(HEADS))
+            if self.compiled and _ngram is not None
+            else None
+        )
+        # Only the Python scorer needs the automaton (a tenth of a second to build).
+        self._grams = GramIndex(self._index) if self._scorer is None else None
         # The two heads every scored line needs, as lists indexed by row.
         self._report_column = report = weights[:, 0].tolist()
         self._urgent_column = weights[:, HEADS.index("urgent")].tolist()
@@ -180,6 +199,9 @@ class TextModel:
         """Raw report score of one short prepared text (the whole of it)."""
         if not self._built:
             self._build()
+        if self._scorer is not None:
+            n, report = self._scorer.sums(prepared, _REPORT)
+            return self._report_bias + report / (math.sqrt(n) or 1.0)
         return self._logit(self._grams.rows(prepared), self._report_column, self._report_bias)
 
     @staticmethod
@@ -226,13 +248,22 @@ class TextModel:
         """`_interesting` for a piece already known to pass the gate."""
         if not self._built:
             self._build()
-        rows = self._grams.rows(piece)
-        logit = self._logit(rows, self._report_column, self._report_bias)
-        if logit < self._report_logit:
-            return None
+        if self._scorer is not None:
+            n, report, urgent = self._scorer.sums(piece, _REPORT_URGENT)
+            root = math.sqrt(n) or 1.0  # no known n-gram: both sums are 0, the scores the biases
+            logit = self._report_bias + report / root
+            if logit < self._report_logit:
+                return None
+            urgent_logit = self._urgent_bias + urgent / root
+        else:
+            rows = self._grams.rows(piece)
+            logit = self._logit(rows, self._report_column, self._report_bias)
+            if logit < self._report_logit:
+                return None
+            urgent_logit = self._logit(rows, self._urgent_column, self._urgent_bias) if logit < self._suspect_logit else math.inf
         if logit < self._suspect_logit:
             bar = self._faint_logit if logit < self._unsure_logit else self._urgent_logit
-            if self._logit(rows, self._urgent_column, self._urgent_bias) < bar:
+            if urgent_logit < bar:
                 return None
         return logit
 
@@ -333,30 +364,36 @@ class TextModel:
         return out
 
     def _full(self, window: str, span: tuple[int, int]) -> ModelVerdict:
-        import numpy as np
-
-        rows = self._grams.rows(window)
-        if rows:
-            # The rows summed in float64 in the set's order, as a list index would;
-            # fromiter + take skip building a list and an index array from it.
-            taken = self._weights.take(np.fromiter(rows, dtype=np.intp, count=len(rows)), axis=0)
-            totals = taken.sum(axis=0, dtype=np.float64) / math.sqrt(len(rows)) + self._biases
+        if self._scorer is not None:
+            n, *sums = self._scorer.sums(window)
+            root = math.sqrt(n) or 1.0
+            heads = [bias + total / root for bias, total in zip(self._bias_list, sums)]
         else:
-            totals = self._biases.astype(np.float64)
-        cats = totals[1:9]
-        probs = np.exp(cats - cats.max())
-        probs /= probs.sum()
-        best = int(probs.argmax())
-        heads = totals.tolist()  # Python floats, one conversion for all heads
+            heads = self._reference_heads(window)
+        cats = heads[1:9]
+        top = max(cats)
+        exps = [math.exp(c - top) for c in cats]
+        best = cats.index(top)
         return ModelVerdict(
             report=_sigmoid(heads[0]),
             category=CATEGORY_IDS[best],
-            category_prob=float(probs[best]),
+            category_prob=exps[best] / sum(exps),
             urgent=_sigmoid(heads[9]),
             number_probs=tuple(_sigmoid(heads[10 + j]) for j in range(len(NUMBERS))),
             window=span,
             text=window,
         )
+
+    def _reference_heads(self, window: str) -> list[float]:
+        """Every head's raw score of `window` without the compiled scorer."""
+        import numpy as np
+
+        rows = self._grams.rows(window)
+        if not rows:
+            return list(self._bias_list)
+        # The rows summed in float64; fromiter + take skip building a list and an index array.
+        taken = self._weights.take(np.fromiter(rows, dtype=np.intp, count=len(rows)), axis=0)
+        return (taken.sum(axis=0, dtype=np.float64) / math.sqrt(len(rows)) + self._biases).tolist()
 
     def explain(self, verdict: ModelVerdict) -> tuple[str, ...]:
         """Up to five n-grams of two or more characters that raised the verdict's

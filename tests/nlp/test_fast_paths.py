@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import random
+import struct
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -54,19 +55,29 @@ def test_gram_index_finds_exactly_the_known_ngrams(classifier, texts) -> None:
     model = classifier.model
     model.report_logit("")  # builds the model
     index = model._index
+    reference = GramIndex(index)
     for text in texts:
         prepared = prepare(text)
         expected = {index[g] for g in set(grams(prepared)) if g in index}
-        assert model._grams.rows(prepared) == expected, text
+        assert reference.rows(prepared) == expected, text
+        # The compiled scorer counts the same rows (its sums: tests/nlp/test_model.py).
+        assert model._scorer.sums(prepared, ())[0] == len(expected), text
 
 
 def test_gram_index_of_an_unusual_vocabulary() -> None:
     """Repeated entries mean their last row, as the heads' dicts do; entries a
     window can never hold (empty, longer than three characters) match nothing."""
+    from nlp import _ngram
+
     vocabulary = ["打", "打架", "打架了吗", "", "打", "架"]
     index = GramIndex(dict(zip(vocabulary, range(len(vocabulary)))))
     assert index.rows("他们打架了吗") == {4, 1, 5}
     assert index.rows("") == set() and GramIndex({}).rows("打架") == set()
+    # The compiled scorer alike: a row's one weight is its number, so the sum names the rows.
+    weights = b"".join(struct.pack("=f", row) for row in range(len(vocabulary)))
+    scorer = _ngram.Scorer(vocabulary, weights, 1)
+    assert scorer.sums("他们打架了吗") == (3, 4.0 + 1.0 + 5.0)
+    assert scorer.sums("") == (0, 0.0) and _ngram.Scorer([], b"", 1).sums("打架") == (0, 0.0)
 
 
 @DETERMINISTIC

@@ -1,0 +1,275 @@
+/* The learned stage's hot loop, compiled: the weight sums of a text's known n-grams.
+ *
+ * nlp/model.py scores a window by summing, for each head, the weights of the
+ * distinct character 1-, 2- and 3-grams of the window that the model knows
+ * (then dividing by the square root of their number). In Python that takes an
+ * automaton pass that builds a tuple per match, a set, and a list lookup per
+ * row and head: most of the detector's time after the quick check. Here it is
+ * one pass over the string's code points with an open-addressing hash table
+ * from n-gram to row, and the sums in double precision.
+ *
+ * nlp/gram_index.py stays the reference: tests/nlp/test_model.py checks that
+ * both find the same rows and the same sums, and nlp/model.py falls back to
+ * it when this module was not built.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Keys: a 3-gram is its three 21-bit code points (bits 0-62, bit 63 clear); a
+ * 2-gram sets bit 63, a 1-gram bits 63 and 62, so no two n-grams share a key. */
+#define EMPTY UINT64_MAX
+#define TWO ((uint64_t)1 << 63)
+#define ONE ((uint64_t)3 << 62)
+
+static inline uint64_t mix(uint64_t x)
+{
+    /* splitmix64's finaliser: neighbouring code points land far apart. */
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+typedef struct {
+    PyObject_HEAD
+    uint64_t *keys;
+    int32_t *rows;
+    size_t mask;
+    float *weights; /* rows x heads, row-major */
+    Py_ssize_t n_rows;
+    Py_ssize_t n_heads;
+    uint32_t *stamp; /* per row: the call that last counted it, so each counts once */
+    uint32_t call;
+    int32_t *found;
+    Py_ssize_t found_cap;
+} Scorer;
+
+static int32_t lookup(const Scorer *s, uint64_t key)
+{
+    size_t i = (size_t)mix(key) & s->mask;
+    while (s->keys[i] != EMPTY) {
+        if (s->keys[i] == key)
+            return s->rows[i];
+        i = (i + 1) & s->mask;
+    }
+    return -1;
+}
+
+static void scorer_dealloc(Scorer *self)
+{
+    free(self->keys);
+    free(self->rows);
+    free(self->weights);
+    free(self->stamp);
+    free(self->found);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* Scorer(vocabulary, weights, heads): vocabulary[i] is the n-gram of row i
+ * (entries that are empty, longer than 3 or hold a surrogate never match);
+ * weights is a C-contiguous buffer of native float32, len(vocabulary) x heads. */
+static int scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"vocabulary", "weights", "heads", NULL};
+    PyObject *vocabulary;
+    Py_buffer view;
+    Py_ssize_t heads;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!y*n", kwlist, &PyList_Type, &vocabulary, &view, &heads))
+        return -1;
+    /* Called again on a built scorer: start afresh. */
+    free(self->keys);
+    free(self->rows);
+    free(self->weights);
+    free(self->stamp);
+    free(self->found);
+    self->keys = NULL;
+    self->rows = NULL;
+    self->weights = NULL;
+    self->stamp = NULL;
+    self->found = NULL;
+    Py_ssize_t n = PyList_GET_SIZE(vocabulary);
+    if (heads <= 0 || view.len != n * heads * (Py_ssize_t)sizeof(float)) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "weights must hold len(vocabulary) x heads float32 values");
+        return -1;
+    }
+    size_t size = 1024;
+    while (size < (size_t)n * 2)
+        size <<= 1;
+    self->keys = malloc(size * sizeof(uint64_t));
+    self->rows = malloc(size * sizeof(int32_t));
+    self->weights = malloc((size_t)view.len ? (size_t)view.len : 1);
+    self->stamp = calloc((size_t)n ? (size_t)n : 1, sizeof(uint32_t));
+    self->found_cap = 256;
+    self->found = malloc((size_t)self->found_cap * sizeof(int32_t));
+    if (!self->keys || !self->rows || !self->weights || !self->stamp || !self->found) {
+        PyBuffer_Release(&view);
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(self->weights, view.buf, (size_t)view.len);
+    PyBuffer_Release(&view);
+    memset(self->keys, 0xff, size * sizeof(uint64_t));
+    self->mask = size - 1;
+    self->n_rows = n;
+    self->n_heads = heads;
+    self->call = 0;
+    for (Py_ssize_t row = 0; row < n; row++) {
+        PyObject *gram = PyList_GET_ITEM(vocabulary, row);
+        if (!PyUnicode_Check(gram)) {
+            PyErr_SetString(PyExc_TypeError, "vocabulary entries must be str");
+            return -1;
+        }
+        Py_ssize_t len = PyUnicode_GET_LENGTH(gram);
+        if (len < 1 || len > 3)
+            continue;
+        int kind = PyUnicode_KIND(gram);
+        const void *data = PyUnicode_DATA(gram);
+        uint64_t cp[3];
+        int surrogate = 0;
+        for (Py_ssize_t k = 0; k < len; k++) {
+            cp[k] = PyUnicode_READ(kind, data, k);
+            surrogate |= cp[k] >= 0xD800 && cp[k] <= 0xDFFF;
+        }
+        if (surrogate)
+            continue;
+        uint64_t key = len == 1 ? ONE | cp[0] : len == 2 ? TWO | cp[0] << 21 | cp[1] : cp[0] << 42 | cp[1] << 21 | cp[2];
+        size_t i = (size_t)mix(key) & self->mask;
+        while (self->keys[i] != EMPTY && self->keys[i] != key)
+            i = (i + 1) & self->mask;
+        /* A repeated entry takes the later row, as a dict built from the list would. */
+        self->keys[i] = key;
+        self->rows[i] = (int32_t)row;
+    }
+    return 0;
+}
+
+static void count(Scorer *self, int32_t row, Py_ssize_t *found)
+{
+    if (row >= 0 && self->stamp[row] != self->call) {
+        self->stamp[row] = self->call;
+        self->found[(*found)++] = row;
+    }
+}
+
+/* sums(text, columns=None) -> (number of distinct known n-grams, sum of column
+ * c's weights over them for each c in columns, or for every head when None). */
+static PyObject *scorer_sums(Scorer *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "sums(text: str, columns: tuple[int, ...] | None = None)");
+        return NULL;
+    }
+    if (!self->keys) {
+        PyErr_SetString(PyExc_RuntimeError, "Scorer was not built");
+        return NULL;
+    }
+    PyObject *text = args[0];
+    PyObject *columns = nargs == 2 ? args[1] : Py_None;
+    if (columns != Py_None && !PyTuple_Check(columns)) {
+        PyErr_SetString(PyExc_TypeError, "columns must be a tuple of head numbers or None");
+        return NULL;
+    }
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    if (3 * len > self->found_cap) {
+        Py_ssize_t cap = 3 * len;
+        int32_t *grown = realloc(self->found, (size_t)cap * sizeof(int32_t));
+        if (!grown)
+            return PyErr_NoMemory();
+        self->found = grown;
+        self->found_cap = cap;
+    }
+    if (++self->call == 0) { /* wrapped: forget every stamp */
+        memset(self->stamp, 0, (size_t)self->n_rows * sizeof(uint32_t));
+        self->call = 1;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t found = 0;
+    uint64_t a = 0, b = 0;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        uint64_t c = PyUnicode_READ(kind, data, i);
+        count(self, lookup(self, ONE | c), &found);
+        if (i >= 1)
+            count(self, lookup(self, TWO | b << 21 | c), &found);
+        if (i >= 2)
+            count(self, lookup(self, a << 42 | b << 21 | c), &found);
+        a = b;
+        b = c;
+    }
+    Py_ssize_t n_cols = columns == Py_None ? self->n_heads : PyTuple_GET_SIZE(columns);
+    PyObject *result = PyTuple_New(1 + n_cols);
+    if (!result)
+        return NULL;
+    PyTuple_SET_ITEM(result, 0, PyLong_FromSsize_t(found));
+    for (Py_ssize_t j = 0; j < n_cols; j++) {
+        Py_ssize_t col = j;
+        if (columns != Py_None) {
+            col = PyLong_AsSsize_t(PyTuple_GET_ITEM(columns, j));
+            if (col == -1 && PyErr_Occurred()) {
+                Py_DECREF(result);
+                return NULL;
+            }
+            if (col < 0 || col >= self->n_heads) {
+                Py_DECREF(result);
+                PyErr_SetString(PyExc_IndexError, "head number out of range");
+                return NULL;
+            }
+        }
+        double total = 0.0;
+        const float *w = self->weights + col;
+        for (Py_ssize_t k = 0; k < found; k++)
+            total += (double)w[(Py_ssize_t)self->found[k] * self->n_heads];
+        PyObject *value = PyFloat_FromDouble(total);
+        if (!value) {
+            Py_DECREF(result);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(result, 1 + j, value);
+    }
+    return result;
+}
+
+static PyMethodDef scorer_methods[] = {
+    {"sums", (PyCFunction)(void (*)(void))scorer_sums, METH_FASTCALL,
+     "sums(text, columns=None) -> (n, *sums): the number of distinct known 1-3-grams of text "
+     "and, per head in columns (all when None), the sum of their weights."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ScorerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "nlp._ngram.Scorer",
+    .tp_basicsize = sizeof(Scorer),
+    .tp_dealloc = (destructor)scorer_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The weight sums of a text's distinct known character n-grams.",
+    .tp_methods = scorer_methods,
+    .tp_init = (initproc)scorer_init,
+    .tp_new = PyType_GenericNew,
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_ngram", "Compiled n-gram scoring of the learned detector stage.", -1, NULL,
+};
+
+PyMODINIT_FUNC PyInit__ngram(void)
+{
+    if (PyType_Ready(&ScorerType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m)
+        return NULL;
+    Py_INCREF(&ScorerType);
+    if (PyModule_AddObject(m, "Scorer", (PyObject *)&ScorerType) < 0) {
+        Py_DECREF(&ScorerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
