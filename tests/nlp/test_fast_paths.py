@@ -51,17 +51,33 @@ def texts() -> list[str]:
     return _corpus_texts(3000)
 
 
-def test_gram_index_finds_exactly_the_known_ngrams(classifier, texts) -> None:
+def test_gram_index_finds_exactly_the_known_ngrams(classifier, reference_index, texts) -> None:
     model = classifier.model
-    model.report_logit("")  # builds the model
     index = model._index
-    reference = GramIndex(index)
     for text in texts:
         prepared = prepare(text)
         expected = {index[g] for g in set(grams(prepared)) if g in index}
-        assert reference.rows(prepared) == expected, text
+        assert reference_index.rows(prepared) == expected, text
         # The compiled scorer counts the same rows (its sums: tests/nlp/test_model.py).
         assert model._scorer.sums(prepared, ())[0] == len(expected), text
+
+
+@pytest.fixture(scope="module")
+def reference_index(classifier) -> GramIndex:
+    """The automaton over the shipped model's vocabulary (the compiled scorer's reference)."""
+    classifier.model.report_logit("")  # builds the model
+    return GramIndex(classifier.model._index)
+
+
+@DETERMINISTIC
+@given(text=st.one_of(texts_strategy, st.text(max_size=60)))
+def test_the_compiled_scorer_reads_any_text_as_the_reference_does(classifier, reference_index, text: str) -> None:
+    model = classifier.model
+    prepared = prepare(text)
+    rows = reference_index.rows(prepared)
+    n, report = model._scorer.sums(prepared, (0,))
+    assert n == len(rows)
+    assert report == pytest.approx(sum(model._report_column[r] for r in rows), abs=1e-9)
 
 
 def test_gram_index_of_an_unusual_vocabulary() -> None:
