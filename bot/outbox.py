@@ -14,6 +14,7 @@ them through. When the database cannot be written, messages are sent from memory
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -333,7 +334,8 @@ class Outbox:
                 log.error("发件箱读写数据库失败，%g 秒后重试：%s", STORAGE_RETRY_SECONDS, exc)
                 next_ready = self.clock.now() + timedelta(seconds=STORAGE_RETRY_SECONDS)
             timeout = 60.0 if next_ready is None else max(0.05, (next_ready - self.clock.now()).total_seconds())
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: on 3.11 wait_for loses a cancellation
+            # that arrives as the event is set, and this loop then never stops.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wakeup.wait()

@@ -12,6 +12,7 @@ restart never runs stale code or loses a job.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -129,7 +130,7 @@ class Scheduler:
             # Wake at least every minute so a wall-clock jump (NTP, suspend) is noticed.
             timeout = 60.0 if nxt is None else min(60.0, max(0.0, (nxt - self.clock.now()).total_seconds()))
             self._changed.clear()
-            try:
-                await asyncio.wait_for(self._changed.wait(), timeout)
-            except TimeoutError:
-                pass
+            # asyncio.timeout, not wait_for: see Outbox.run_forever.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._changed.wait()

@@ -183,3 +183,22 @@ async def test_two_drains_at_once_send_and_record_each_message_once(tmp_path):
     rows = await db.read(lambda d: list(d.query("select count(*) as n, count(sent_at) as sent from outbox")))
     assert rows == [{"n": 5, "sent": 5}]
     await db.close()
+
+
+async def test_the_live_loop_stops_when_cancelled_just_as_a_message_is_queued(tmp_path):
+    # On Python 3.11 asyncio.wait_for lost a cancellation that arrived just as the
+    # wakeup was set (the start-up notice being queued as SIGTERM came): the loop
+    # went on and `pingan run` never exited (seen in CI).
+    _, db, _, outbox = await make(tmp_path)
+    loop = asyncio.create_task(outbox.run_forever())
+    for _ in range(100_000):  # until the loop waits for a wakeup (its drain reads the database)
+        if outbox._wakeup._waiters:
+            break
+        await asyncio.sleep(0)
+    assert outbox._wakeup._waiters
+    outbox.wake()
+    await asyncio.sleep(0)  # that wait is over; the loop has not resumed yet
+    loop.cancel()
+    done, _ = await asyncio.wait({loop}, timeout=5)  # a bound on failure, not a measure
+    assert done and loop.cancelled()
+    await db.close()

@@ -2,6 +2,7 @@
 and their data, and are found and cancelled by them."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -106,3 +107,19 @@ async def test_catch_up_fires_a_moment_missed_less_than_the_window_ago():
     scheduler.add(Job("old", trigger=CronTrigger(hour=21, minute=5, timezone=TZ), catch_up=timedelta(minutes=5)))
     await scheduler.run_due(clock.now())
     assert fired == [("remind", {}, datetime(2026, 3, 2, 21, 15, tzinfo=TZ))]
+
+
+async def test_the_live_loop_stops_when_cancelled_just_as_its_jobs_change():
+    # On Python 3.11 asyncio.wait_for loses a cancellation that arrives just as the
+    # awaited event is set, so the loop went on waiting: `pingan run` hung on
+    # SIGTERM when a job was added at that moment (seen in CI). The outbox's loop
+    # waits the same way (tests/bot/test_outbox.py).
+    clock = VirtualClock(START)
+    scheduler = recording(clock, [])
+    loop = asyncio.create_task(scheduler.run_forever())
+    await asyncio.sleep(0)  # the loop now waits for a change or the next fire time
+    scheduler.add(Job("later", {}, at=START + timedelta(days=1)))
+    await asyncio.sleep(0)  # that wait is over; the loop has not resumed yet
+    loop.cancel()
+    done, _ = await asyncio.wait({loop}, timeout=5)  # a bound on failure, not a measure
+    assert done and loop.cancelled()

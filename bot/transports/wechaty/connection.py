@@ -109,8 +109,9 @@ class Connection:
         self._set_state(STATE_CONNECTING, f"connecting to {self._endpoint}")
         self._runner = asyncio.create_task(self._run(), name="wechaty-transport")
         try:
-            await asyncio.wait_for(asyncio.shield(self._first_login), self._login_timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(self._login_timeout):
+                await asyncio.shield(self._first_login)
+        except TimeoutError:
             await self.stop()
             raise self._timeout_error() from None
         except TransportStartError:
@@ -123,7 +124,8 @@ class Connection:
         if runner is not None:
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(runner, STOP_TIMEOUT_SECONDS)
+                async with asyncio.timeout(STOP_TIMEOUT_SECONDS):
+                    await runner
         if self._state != STATE_STOPPED:
             self._set_state(STATE_STOPPED, "stop() called")
 
@@ -188,9 +190,9 @@ class Connection:
         freeze the whole bot on every retry while the gateway is down.
         """
         try:
-            _, writer = await asyncio.wait_for(
-                asyncio.open_connection(self._host, self._port), self._connect_timeout)
-        except (OSError, asyncio.TimeoutError) as error:
+            async with asyncio.timeout(self._connect_timeout):
+                _, writer = await asyncio.open_connection(self._host, self._port)
+        except (OSError, TimeoutError) as error:
             raise TransportStartError(
                 "unreachable",
                 f"无法连接 Wechaty 服务 {self._endpoint} / puppet-service endpoint unreachable: "

@@ -73,8 +73,9 @@ async def heartbeat(session: Session, interval_seconds: float | None) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await asyncio.wait_for(session.puppet.ding("pingan-heartbeat"), interval)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(interval):
+                await session.puppet.ding("pingan-heartbeat")
+        except TimeoutError:
             raise ConnectionError(f"the gateway did not answer a ping within {interval:g}s") from None
 
 
@@ -84,7 +85,8 @@ async def close(session: Session, graceful: bool) -> None:
     puppet = session.puppet
     if graceful:
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(puppet.stop(), 3.0)
+            async with asyncio.timeout(3.0):
+                await puppet.stop()
     channel = getattr(puppet, "channel", None)
     if channel is not None:
         channel.close()

@@ -103,10 +103,11 @@ class WechatyTransport:
             raise TransportError(f"微信未连接 / WeChat not connected (state: {self._connection.state})")
         wechaty = import_wechaty()
         try:
-            await asyncio.wait_for(self._outbound.send(session, message), self._send_timeout)
+            async with asyncio.timeout(self._send_timeout):
+                await self._outbound.send(session, message)
         except TransportError:
             raise
-        except asyncio.TimeoutError as error:
+        except TimeoutError as error:
             raise TransportError(
                 f"发送超时 / send timed out after {self._send_timeout:g}s") from error
         except (wechaty.GRPCError, wechaty.StreamTerminatedError, wechaty.WechatyPuppetError,
