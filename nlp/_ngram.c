@@ -204,9 +204,13 @@ static PyObject *scorer_sums(Scorer *self, PyObject *const *args, Py_ssize_t nar
     }
     Py_ssize_t n_cols = columns == Py_None ? self->n_heads : PyTuple_GET_SIZE(columns);
     PyObject *result = PyTuple_New(1 + n_cols);
-    if (!result)
+    PyObject *count_of = PyLong_FromSsize_t(found);
+    if (!result || !count_of) {
+        Py_XDECREF(result);
+        Py_XDECREF(count_of);
         return NULL;
-    PyTuple_SET_ITEM(result, 0, PyLong_FromSsize_t(found));
+    }
+    PyTuple_SET_ITEM(result, 0, count_of);
     for (Py_ssize_t j = 0; j < n_cols; j++) {
         Py_ssize_t col = j;
         if (columns != Py_None) {
@@ -255,7 +259,10 @@ static PyTypeObject ScorerType = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_ngram", "Compiled n-gram scoring of the learned detector stage.", -1, NULL,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_ngram",
+    .m_doc = "Compiled n-gram scoring of the learned detector stage.",
+    .m_size = -1,
 };
 
 PyMODINIT_FUNC PyInit__ngram(void)
