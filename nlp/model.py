@@ -47,8 +47,9 @@ HEADS = ("report", *(f"category:{c}" for c in CATEGORY_IDS), "urgent", *(f"numbe
 MAX_SCORED_WINDOWS = 2
 EXACT_WINDOWS = 500  # 40,000 characters: twice what the transport lets through
 GATE_GRAMS = 5000
+_URGENT = HEADS.index("urgent")
 _REPORT = (0,)
-_REPORT_URGENT = (0, HEADS.index("urgent"))
+_REPORT_URGENT = (0, _URGENT)
 
 
 class ModelError(ValueError):
@@ -132,14 +133,15 @@ class TextModel:
             if self.compiled and _ngram is not None
             else None
         )
-        # Only the Python scorer needs the automaton (a tenth of a second to build).
-        self._grams = GramIndex(self._index) if self._scorer is None else None
-        # The two heads every scored line needs, as lists indexed by row.
+        # Only the Python scorer needs the automaton (a tenth of a second to build)
+        # and the urgency head as a list indexed by row.
+        python = self._scorer is None
+        self._grams = GramIndex(self._index) if python else None
+        self._urgent_column = weights[:, _URGENT].tolist() if python else []
         self._report_column = report = weights[:, 0].tolist()
-        self._urgent_column = weights[:, HEADS.index("urgent")].tolist()
         self._report = dict(zip(vocabulary, report))  # for the gate and huge texts' estimates
-        self._urgent_bias = float(self._biases[HEADS.index("urgent")])
-        self._report_bias = float(self._biases[0])
+        self._urgent_bias = self._bias_list[_URGENT]
+        self._report_bias = self._bias_list[0]
         strongest = sorted((g for g, w in zip(vocabulary, report) if w > 0 and len(g) > 1), key=lambda g: (-self._report[g], g))
         self._gate_grams = strongest[:GATE_GRAMS]
         self._gate_weights = [self._report[g] for g in self._gate_grams]
@@ -378,7 +380,7 @@ class TextModel:
             report=_sigmoid(heads[0]),
             category=CATEGORY_IDS[best],
             category_prob=exps[best] / sum(exps),
-            urgent=_sigmoid(heads[9]),
+            urgent=_sigmoid(heads[_URGENT]),
             number_probs=tuple(_sigmoid(heads[10 + j]) for j in range(len(NUMBERS))),
             window=span,
             text=window,
