@@ -47,6 +47,8 @@ MAX_LEXICON_WINDOWS = 24
 DEFAULT_NUMBER = {"fire": "119"}
 SIGNAL_CATEGORY = {"fire": "fire", "fire_weak": "fire", "trapped": "fire", "water": "drowning", "missing": "missing"}
 SUSPECTED_SEVERITY = "normal"
+# Categories whose reports are often a pasted text written as chat (see _chat_story).
+CHAT_LIKE_REPORTS = frozenset({"fraud"})
 NEGATED_URGENT = 0.6
 
 
@@ -63,6 +65,8 @@ class Policy:
     weak_signal: float = 0.5  # a weak urgency signal counts on a likely report
     lexicon_veto: float = 0.0  # below this the model overrules a lexicon flag...
     veto_chars: int = 10**9  # ...in a message of at most this many characters (chat, where the model was trained)
+    long_veto: float = 0.0  # in a longer message, below this the model overrules a lexicon flag...
+    chat_register: float = 0.0  # ...when its register head is below this sure the text is formal (pasted, official)
     signal_veto: float = 0.0  # below this the model overrules a strong urgency signal...
     signal_keep: float = 1.01  # ...unless its own urgency head is at least this sure a life is at risk
     model_category: float = 1.01  # the model's category replaces the lexicon's when this sure
@@ -213,7 +217,7 @@ class Classifier:
         # no report at all (a figure of speech, a game, a joke).
         lex_flagged = lex.flagged and (
             report >= p.lexicon_veto
-            or ev.length > p.veto_chars
+            or (ev.length > p.veto_chars and not _chat_story(lex, model, p))
             or (lex.urgent and report >= p.signal_veto)
         )
         # Two voices of the model: "not a report" (游戏里被砍了) may silence an
@@ -280,6 +284,22 @@ class Classifier:
             score=lex.score,
             numbers=order_numbers(numbers),
         )
+
+
+def _chat_story(lex: Detection, model: ModelVerdict | None, p: Policy) -> bool:
+    """A long message the model may overrule: it is nearly sure there is no
+    report, and the text is a resident's own chat (a story, a rant with a
+    danger word in it). Pasted or official text (a court record, a notice)
+    is another register than the chat the model learned reports from: there
+    the lexicon's word stands. So it does on fraud: a scam message forwarded
+    bare is the scam itself, written as chat ("我是你大姑，帮我转点钱"), and
+    neither head can tell it from a relative's request."""
+    return (
+        model is not None
+        and lex.category not in CHAT_LIKE_REPORTS
+        and model.report < p.long_veto
+        and model.register < p.chat_register
+    )
 
 
 def _rank(d: Detection) -> tuple[bool, float]:

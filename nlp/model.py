@@ -7,8 +7,9 @@ them, so scikit-learn stays a training-time extra.
 Heads, all linear over the same n-gram counts of one window of text:
 - `report`: is this a report at all (logistic), and `urgent`: is a life at
   risk (logistic); asked of every chat line that passes the gate;
-- the 8 categories (softmax) and the numbers 110/119/120 (one logistic
-  each): only for windows the report head or the lexicon picked.
+- the 8 categories (softmax), the numbers 110/119/120 (one logistic
+  each) and `register` (pasted, scripted or official text rather than chat,
+  logistic): only for windows the report head or the lexicon picked.
 The weight sums come from nlp/_ngram.c, compiled at install; without it, from
 an automaton (nlp/gram_index.py) and numpy, the reference it is tested against.
 
@@ -41,13 +42,15 @@ MAGIC = b"PINGANM1"
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "data" / "model.bin"
 CATEGORY_IDS = ("dispute", "campus", "traffic", "fraud", "drowning", "fire", "missing", "security")
 NUMBERS = ("110", "119", "120")
-HEADS = ("report", *(f"category:{c}" for c in CATEGORY_IDS), "urgent", *(f"number:{n}" for n in NUMBERS))
+HEADS = ("report", *(f"category:{c}" for c in CATEGORY_IDS), "urgent", *(f"number:{n}" for n in NUMBERS), "register")
 # Long messages: the full heads run on at most this many of the windows the
 # report head ranks highest, so the cost of a message stays bounded.
 MAX_SCORED_WINDOWS = 2
 EXACT_WINDOWS = 500  # 40,000 characters: twice what the transport lets through
 GATE_GRAMS = 5000
 _URGENT = HEADS.index("urgent")
+_NUMBERS = HEADS.index(f"number:{NUMBERS[0]}")
+_REGISTER = HEADS.index("register")
 _REPORT = (0,)
 _REPORT_URGENT = (0, _URGENT)
 
@@ -67,6 +70,7 @@ class ModelVerdict:
     number_probs: tuple[float, ...]  # for NUMBERS, each head's probability that the reply needs it
     window: tuple[int, int]  # where in the prepared text
     text: str  # the window's prepared text (to explain the verdict)
+    register: float = 0.0  # probability that the window is pasted, scripted or official text, not chat
 
     def numbers(self, threshold: float = 0.5) -> tuple[str, ...]:
         """The emergency numbers whose head reaches `threshold`, in NUMBERS order."""
@@ -381,9 +385,10 @@ class TextModel:
             category=CATEGORY_IDS[best],
             category_prob=exps[best] / sum(exps),
             urgent=_sigmoid(heads[_URGENT]),
-            number_probs=tuple(_sigmoid(heads[10 + j]) for j in range(len(NUMBERS))),
+            number_probs=tuple(_sigmoid(heads[_NUMBERS + j]) for j in range(len(NUMBERS))),
             window=span,
             text=window,
+            register=_sigmoid(heads[_REGISTER]),
         )
 
     def _reference_heads(self, window: str) -> list[float]:

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from bot.run.cli import main
 from nlp.corpus import CorpusError, held_out, load_corpus, read_batch, training_rows
 from nlp.model import DEFAULT_MODEL_PATH, ModelError, TextModel
+from nlp.urgency import NO_URGENCY
 
 FILLER = "今天天气还可以，下午去菜市场买了点青菜和豆腐，回来路上碰到老同学聊了几句家常。"
 
@@ -159,3 +160,43 @@ def test_a_bad_corpus_file_is_one_line(tmp_path) -> None:
     assert "x01.tsv:2" in str(err.value)
     result = CliRunner().invoke(main, ["train", "--corpus", str(tmp_path), "--out", str(tmp_path / "m.bin")])
     assert result.exit_code == 2 and "训练数据错误" in result.output
+
+
+def test_the_register_of_a_row_comes_from_its_source() -> None:
+    from nlp.corpus import Example
+
+    def formal(source: str) -> bool:
+        return Example("…", "none", "b", source, ()).formal
+
+    assert formal("b27:official-gridworker") and formal("notice:batch-2026-11") and formal("b29:formal-call-script")
+    assert not formal("b01:elderly-voice") and not formal("b27:publicity-chat") and not formal("b29:chat-relay")
+    assert not formal("lccc:thu-coai/CDial-GPT@8106486:data/toy_train.txt#L1.0")
+
+
+def test_the_model_overrules_a_long_flag_only_in_chat_register(classifier) -> None:
+    # A long message with a danger word that the model is nearly sure reports
+    # nothing: a resident's story is silenced, pasted or official text (a scam
+    # script, a court record) keeps the lexicon's flag, and a short message
+    # follows the chat rule (lexicon_veto) whatever its register.
+    from dataclasses import replace
+
+    from nlp.classifier import Evidence
+    from nlp.model import ModelVerdict
+
+    lexicon = classifier.lexicon.detect("楼道里有人在给电动车充电")
+    assert lexicon.flagged
+    policy = replace(classifier.policy, lexicon_veto=0.6, veto_chars=50, long_veto=0.2, chat_register=0.1)
+
+    def decide(length: int, report: float, register: float, p=policy, lex=lexicon):
+        verdict = ModelVerdict(report, lex.category or "fire", 0.9, 0.0, (0.0, 0.0, 0.0), (0, 10), "", register)
+        return classifier.decide(Evidence(lex, NO_URGENCY, verdict, length), p)
+
+    assert not decide(120, report=0.05, register=0.02).flagged
+    assert decide(120, report=0.05, register=0.02, p=replace(policy, long_veto=0.0)).flagged  # without the rule
+    assert decide(120, report=0.05, register=0.6).flagged  # formal text: the lexicon stands
+    assert decide(120, report=0.3, register=0.02).flagged  # not sure enough there is no report
+    assert not decide(40, report=0.3, register=0.9).flagged  # chat length: lexicon_veto, register or not
+    # A scam message forwarded bare reads as chat ("我是你大姑，帮我转点钱"): fraud keeps its flag.
+    scam = classifier.lexicon.detect("我是你大姑，手术费还差一点，你直接转13000到我这个卡上，卡号发你")
+    assert scam.flagged and scam.category == "fraud"
+    assert decide(120, report=0.05, register=0.02, lex=scam).flagged
