@@ -200,3 +200,27 @@ def test_the_model_overrules_a_long_flag_only_in_chat_register(classifier) -> No
     scam = classifier.lexicon.detect("我是你大姑，手术费还差一点，你直接转13000到我这个卡上，卡号发你")
     assert scam.flagged and scam.category == "fraud"
     assert decide(120, report=0.05, register=0.02, lex=scam).flagged
+
+
+def test_a_long_story_with_a_danger_word_is_chat_a_court_record_is_not(classifier) -> None:
+    # The shipped model on fresh text: a resident's story and a rant over a
+    # barbecue are overruled, a court record (which the development floors
+    # require flagged) is formal register and keeps the lexicon's flag.
+    from dataclasses import replace
+
+    from nlp.classifier import Classifier
+
+    stories = [
+        "周末带孩子去科技馆玩了一天，里面有个消防体验区，小朋友可以穿上消防服拿水枪灭火，我儿子玩得不肯走，"
+        "还学会了怎么用灭火器，回来路上一直跟我讲要是家里着火了先捂住口鼻往下跑，挺有收获的",
+        "我家楼下新开了一家烧烤店，老板是东北人，特别实在，羊肉串十块钱一把，我们几个同事下班去吃，"
+        "喝了几瓶啤酒聊到半夜，差点打起来是因为争着买单，最后还是老板说这顿他请了，哈哈",
+    ]
+    record = "经审理查明：2022年8月某日，被告人刘某因宅基地纠纷与邻居张某发生争执，后刘某持木棍将张某头部打伤，经鉴定为轻伤二级。"
+    without = Classifier(classifier.lexicon, classifier.model, classifier.urgency, replace(classifier.policy, long_veto=0.0))
+    any_register = Classifier(classifier.lexicon, classifier.model, classifier.urgency, replace(classifier.policy, chat_register=1.01))
+    for story in stories:
+        assert not classifier.detect(story).flagged
+        assert without.detect(story).flagged
+    assert classifier.detect(record).flagged and classifier.detect(record).category == "dispute"
+    assert not any_register.detect(record).flagged
