@@ -203,7 +203,7 @@ def test_the_model_overrules_a_long_flag_only_in_chat_register(classifier) -> No
 
 
 def test_a_long_story_with_a_danger_word_is_chat_a_court_record_is_not(classifier) -> None:
-    # The shipped model on fresh text: a resident's story and a rant over a
+    # The shipped model on fresh text: a resident's story of a drama and of a
     # barbecue are overruled, a court record (which the development floors
     # require flagged) is formal register and keeps the lexicon's flag.
     from dataclasses import replace
@@ -211,8 +211,8 @@ def test_a_long_story_with_a_danger_word_is_chat_a_court_record_is_not(classifie
     from nlp.classifier import Classifier
 
     stories = [
-        "周末带孩子去科技馆玩了一天，里面有个消防体验区，小朋友可以穿上消防服拿水枪灭火，我儿子玩得不肯走，"
-        "还学会了怎么用灭火器，回来路上一直跟我讲要是家里着火了先捂住口鼻往下跑，挺有收获的",
+        "昨天晚上追剧追到两点，那个宫斗剧里的皇后又下毒又放火，把我气得不行，我老公在旁边说我比剧里的人还激动，"
+        "今天上班一直打哈欠，主管还问我是不是没睡好",
         "我家楼下新开了一家烧烤店，老板是东北人，特别实在，羊肉串十块钱一把，我们几个同事下班去吃，"
         "喝了几瓶啤酒聊到半夜，差点打起来是因为争着买单，最后还是老板说这顿他请了，哈哈",
     ]
