@@ -28,9 +28,10 @@ REAL_CHAT_BATCH = "lccc_chat"  # the batch id (file name) of the real chat
 HELD_OUT_PREFIX = "f"
 NUMBER_ORDER = ("110", "119", "120")
 # The register of a row, from the words of its `source` ("b27:official-gridworker",
-# "notice:batch-2026-11"): a source with one of these words is pasted, scripted or official text (a notice,
-# a scam SMS or call script, a court report, a letter); any other is a
-# resident's own chat. A source that also says "chat" (publicity-chat) is chat.
+# "notice:batch-2026-11"): a source with one of these words is pasted, scripted
+# or official text (a notice, a scam SMS or call script, a court report, a
+# letter); any other is a resident's own chat. A source that also says "chat"
+# (publicity-chat) is chat.
 FORMAL_STYLE_WORDS = frozenset(
     {"official", "court", "publicity", "pufa", "summary", "gov", "minutes", "notice", "letter", "paste", "pasted",
      "transcript", "forwarded", "ad", "promo", "warning", "roster", "formal", "sms", "article", "announcement", "flyer", "bulletin"}
