@@ -72,6 +72,7 @@ class Policy:
     model_category: float = 1.01  # the model's category replaces the lexicon's when this sure
     number: float = 0.5  # on an urgent report, a number head this sure adds its number
     withdrawn_urgent: float = 1.01  # a strong urgency signal flags a notice or an old story when the model is this sure it is a report
+    model_chars: int = 0  # the model alone (suspected, or urgent with no lexicon word nor urgency phrase) needs this many characters
 
     @property
     def rescues_withdrawn(self) -> bool:
@@ -228,8 +229,11 @@ class Classifier:
         # "没有人流血": a negated sign of danger asks more of the model's own urgency.
         negated = not urgency.any and any(c.startswith("negation:") for c in urgency.cancelled)
         urgent_bar = max(p.urgent, NEGATED_URGENT) if negated else p.urgent
+        # A few characters are too little text for the model to judge alone
+        # ("往上走": its n-grams are all common words).
+        model_alone = model is not None and ev.length >= p.model_chars
         model_urgent = (
-            model is not None
+            model_alone
             and model.urgent >= urgent_bar
             and report >= (p.urgent_report if model.urgent >= p.urgent_sure else p.unsure_report)
         )
@@ -242,7 +246,7 @@ class Classifier:
             category = model.category if model is not None else _signal_category(self.urgency, urgency)
             base = Detection(flagged=True, category=category, severity="urgent", keywords=urgency.phrases)
             return self._flagged(base, urgency, model, True, p)
-        if model is not None and report >= p.report:
+        if model_alone and report >= p.report:
             return Detection(
                 flagged=True,
                 tier="suspected",

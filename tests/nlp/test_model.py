@@ -224,3 +224,42 @@ def test_a_long_story_with_a_danger_word_is_chat_a_court_record_is_not(classifie
         assert without.detect(story).flagged
     assert classifier.detect(record).flagged and classifier.detect(record).category == "dispute"
     assert not any_register.detect(record).flagged
+
+
+def test_naive_bayes_scaling_favours_the_telling_n_grams() -> None:
+    # An n-gram seen only in reports gets a positive ratio, one seen only in
+    # chat a negative one, one seen as often in both about none; alpha 0 is off.
+    from scipy.sparse import csr_matrix
+
+    from nlp.train import nb_scale
+
+    # columns: only-in-reports, only-in-chat, everywhere
+    X = csr_matrix([[1, 0, 1], [1, 0, 1], [0, 1, 1], [0, 1, 1]], dtype=float)
+    y = [True, True, False, False]
+    ratios = nb_scale(X, y, 0.25)
+    assert ratios[0] > 1 and ratios[1] < -1 and abs(ratios[2]) < 0.01
+    assert nb_scale(X, y, 0.0) is None
+
+
+def test_a_few_characters_are_never_judged_by_the_model_alone(classifier) -> None:
+    # "往上走": three characters the model was sure were urgent. Below
+    # model_chars the model alone neither suspects nor makes urgent; the same
+    # verdict on a message long enough does.
+    from dataclasses import replace
+
+    from nlp.classifier import Evidence
+    from nlp.detection import NOT_FLAGGED
+    from nlp.model import ModelVerdict
+
+    policy = replace(classifier.policy, model_chars=5)
+    urgent = ModelVerdict(0.95, "security", 0.9, 0.9, (0.9, 0.0, 0.0), (0, 3), "")
+    calm = replace(urgent, urgent=0.0)
+
+    def decide(length: int, verdict: ModelVerdict, p=policy):
+        return classifier.decide(Evidence(NOT_FLAGGED, NO_URGENCY, verdict, length), p)
+
+    assert not decide(4, urgent).flagged and not decide(4, calm).flagged
+    assert decide(5, urgent).urgent and decide(5, urgent).numbers == ("110",)
+    assert decide(5, calm).tier == "suspected"
+    assert decide(4, urgent, replace(policy, model_chars=0)).urgent  # without the rule
+    assert classifier.policy.model_chars == 5  # the shipped model's threshold
