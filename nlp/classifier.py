@@ -68,17 +68,18 @@ class Policy:
     long_veto: float = 0.0  # in a longer message, below this the model overrules a lexicon flag...
     chat_register: float = 0.0  # ...when its register head is below this sure the text is formal (pasted, official)
     signal_veto: float = 0.0  # below this the model overrules a strong urgency signal...
-    signal_keep: float = 1.01  # ...unless its own urgency head is at least this sure a life is at risk
+    signal_keep: float = 1.01  # ...unless its own urgency head is at least this sure a life is at risk (nor a lexicon flag then)
     model_category: float = 1.01  # the model's category replaces the lexicon's when this sure
     number: float = 0.5  # on an urgent report, a number head this sure adds its number
-    withdrawn_urgent: float = 1.01  # a strong urgency signal flags a notice or an old story when the model is this sure it is a report
+    withdrawn_urgent: float = 1.01  # a strong urgency signal flags a notice or an old story when the model is this sure it is a report...
+    withdrawn_keep: float = 1.01  # ...or its urgency head this sure a life is at risk
     model_chars: int = 0  # the model alone (suspected, or urgent with no lexicon word nor urgency phrase) needs this many characters
 
     @property
     def rescues_withdrawn(self) -> bool:
         """Whether a withdrawn message may still be urgent (see Classifier.decide),
         so its urgency and the model must be asked."""
-        return self.withdrawn_urgent <= 1 or self.signal_keep <= 1
+        return self.withdrawn_urgent <= 1 or self.withdrawn_keep <= 1
 
     @classmethod
     def from_thresholds(cls, thresholds: dict) -> Policy:
@@ -207,7 +208,7 @@ class Classifier:
             if (
                 urgency.strong
                 and model is not None
-                and (model.report >= p.withdrawn_urgent or model.urgent >= p.signal_keep)
+                and (model.report >= p.withdrawn_urgent or model.urgent >= p.withdrawn_keep)
                 and not reassured(lex)
             ):
                 base = Detection(flagged=True, category=model.category, severity="urgent", keywords=urgency.phrases, rules=lex.rules)
@@ -215,9 +216,11 @@ class Classifier:
             return lex
         report = model.report if model is not None else (1.0 if lex.flagged else 0.0)
         # The model may overrule the lexicon only where it is nearly sure there is
-        # no report at all (a figure of speech, a game, a joke).
+        # no report at all (a figure of speech, a game, a joke), and never while
+        # its own urgency head hears a life at risk.
         lex_flagged = lex.flagged and (
             report >= p.lexicon_veto
+            or (model is not None and model.urgent >= p.signal_keep)
             or (ev.length > p.veto_chars and not _chat_story(lex, model, p))
             or (lex.urgent and report >= p.signal_veto)
         )

@@ -263,3 +263,26 @@ def test_a_few_characters_are_never_judged_by_the_model_alone(classifier) -> Non
     assert decide(5, calm).tier == "suspected"
     assert decide(4, urgent, replace(policy, model_chars=0)).urgent  # without the rule
     assert classifier.policy.model_chars == 5  # the shipped model's threshold
+
+
+def test_the_model_never_overrules_a_lexicon_flag_while_it_hears_a_life_at_risk(classifier) -> None:
+    # The lexicon found a report the model doubts (a missing elder told at the
+    # end of a long New Year story): its report head alone would silence it,
+    # its urgency head keeps it.
+    from dataclasses import replace
+
+    from nlp.classifier import Evidence
+    from nlp.model import ModelVerdict
+
+    lexicon = classifier.lexicon.detect("我家老人走丢了，穿灰色外套，有人看到吗")
+    assert lexicon.flagged and lexicon.category == "missing"
+    policy = replace(classifier.policy, lexicon_veto=0.3, signal_keep=0.5)
+
+    def decide(urgent: float, length: int = 30, p=policy):
+        verdict = ModelVerdict(0.1, "missing", 0.9, urgent, (0.9, 0.0, 0.0), (0, 10), "")
+        return classifier.decide(Evidence(lexicon, NO_URGENCY, verdict, length), p)
+
+    assert not decide(0.2).flagged  # the model is sure it is chatter
+    assert decide(0.8).flagged
+    assert decide(0.8, length=600).flagged  # a long chat story too
+    assert not decide(0.8, p=replace(policy, signal_keep=1.01)).flagged  # without the rule

@@ -160,7 +160,7 @@ def test_a_faint_urgency_head_asks_for_a_likely_report(classifier: Classifier) -
 
 def test_a_notice_like_opening_does_not_silence_a_life_at_risk(classifier: Classifier) -> None:
     # "各位业主" withdraws a lexicon verdict as a notice; a strong urgency signal
-    # the model reads as urgent still flags it (withdrawn_urgent / signal_keep),
+    # the model reads as urgent still flags it (withdrawn_urgent / withdrawn_keep),
     # while a reassurance (the danger is over) silences it.
     from dataclasses import replace
 
@@ -169,7 +169,7 @@ def test_a_notice_like_opening_does_not_silence_a_life_at_risk(classifier: Class
     assert result.urgent and "119" in result.numbers, result.rules
     assert any(r.startswith("notice:") for r in result.rules)
     off = type(classifier)(classifier.lexicon, classifier.model, classifier.urgency,
-                           replace(classifier.policy, withdrawn_urgent=1.01, signal_keep=1.01))
+                           replace(classifier.policy, withdrawn_urgent=1.01, withdrawn_keep=1.01))
     assert not off.detect(text).flagged
     assert not classifier.detect("昨天5栋楼道里着火了，浓烟很大，已经扑灭了，大家放心").urgent
 
