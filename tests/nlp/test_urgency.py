@@ -182,3 +182,14 @@ def test_an_old_story_far_before_a_signal_does_not_cancel_it() -> None:
     assert len(story) > 60
     assert judge.judge(story + "，今天5栋又着火了").strong
     assert not judge.judge("去年5栋着火了").any
+
+
+def test_a_negation_reaches_only_within_its_clause() -> None:
+    # "不是，" answers a question; the bleeding after the comma is real. Within
+    # the clause the negation still cancels ("没有人流血").
+    from nlp.features import prepare
+
+    judge = UrgencyJudge.load()
+    answered = judge.judge(prepare("是不是摔了？不是，流血了，被人砍的"))
+    assert answered.strong and not answered.cancelled
+    assert not judge.judge(prepare("还好没有人流血")).any
