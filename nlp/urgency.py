@@ -9,7 +9,6 @@ linear in the message length.
 """
 from __future__ import annotations
 
-import re
 import tomllib
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
@@ -17,15 +16,13 @@ from pathlib import Path
 
 import ahocorasick_rs
 
-from nlp.normalize import normalize, same_sentence
+from nlp.normalize import CLAUSE_BREAK, normalize, same_sentence
 
 DEFAULT_URGENCY_PATH = Path(__file__).resolve().parent / "data" / "urgency.toml"
 NUMBER_ORDER = ("110", "119", "120")
 # A fiction or old-news context cancels a signal only this close to it, so a
 # long message that mentions last year's fire can still report today's.
 CONTEXT_REACH = 40
-# Where a clause ends (in normalised text, so half-width punctuation too).
-_CLAUSE_BREAK = re.compile(r"[,.!?;:，。！？；：\s]")
 
 
 class UrgencyError(ValueError):
@@ -131,7 +128,7 @@ class UrgencyJudge:
             phrase = self._phrases[pattern]
             # A negation reaches only within its clause: in "他冇到，人找不到了"
             # the 冇 belongs to the arrival, not to the missing boy.
-            before = _CLAUSE_BREAK.split(text[max(0, start - self._reach) : start])[-1]
+            before = CLAUSE_BREAK.split(text[max(0, start - self._reach) : start])[-1]
             negation = next((n for n in self._negations if n in before), None)
             if negation is not None:
                 cancelled.append(f"negation:{negation}→{phrase}")
