@@ -49,6 +49,8 @@ SIGNAL_CATEGORY = {"fire": "fire", "fire_weak": "fire", "trapped": "fire", "wate
 SUSPECTED_SEVERITY = "normal"
 # Categories whose reports are often a pasted text written as chat (see _chat_story).
 CHAT_LIKE_REPORTS = frozenset({"fraud"})
+# A scam message speaks to its victim; a resident's story of one speaks of others.
+SECOND_PERSON = ("你", "您")
 # "没有人流血": where the only sign of danger is negated, the model's urgency
 # head must be this sure. Trained on b32 (stories full of danger words) it put
 # that quarrel at 0.63; on CV 0.7 rather than 0.6 lost one urgent report of
@@ -97,6 +99,8 @@ class Evidence:
     urgency: Urgency
     model: ModelVerdict | None
     length: int = 0  # characters of the prepared message
+    # Whether the message says 你 or 您 (see _chat_story); unknown counts as yes.
+    addressed: bool = True
 
 
 class Classifier:
@@ -183,11 +187,11 @@ class Classifier:
         `scan`: what the quick check already found in `text`."""
         lex, lex_window = self._lexicon_window(text, scan.hits, scan.normal)
         if withdrawn(lex) and (reassured(lex) or not self.policy.rescues_withdrawn):
-            return Evidence(lex, NO_URGENCY, None, len(text))
+            return Evidence(lex, NO_URGENCY, None, len(text), addressed(text))
         prepared = prepare(text) if scan.prepared is None else scan.prepared
         urgency = self.urgency.judge(prepared) if scan.urgent else NO_URGENCY
         if self.model is None:
-            return Evidence(lex, urgency, None, len(prepared))
+            return Evidence(lex, urgency, None, len(prepared), addressed(prepared))
         # On a long message the model is asked about the place the other stages
         # point at (windows around candidate spans), else about its own best window.
         if lex.flagged and len(text) > self._window:
@@ -199,7 +203,7 @@ class Classifier:
         model = self.model.score(focus, prepared=True, force=lex.flagged or urgency.any)
         if model is None and focus is not prepared:
             model = self.model.score(prepared, prepared=True)
-        return Evidence(lex, urgency, model, len(prepared))
+        return Evidence(lex, urgency, model, len(prepared), addressed(prepared))
 
     def _detect(self, text: str) -> Detection:
         return self.decide(self.evidence(text))
@@ -223,9 +227,9 @@ class Classifier:
         # no report at all (a figure of speech, a game, a joke), and never while
         # its own urgency head hears a life at risk.
         lex_flagged = lex.flagged and (
-            report >= p.lexicon_veto
+            (report >= p.lexicon_veto and ev.length <= p.veto_chars)
             or (model is not None and model.urgent >= p.signal_keep)
-            or (ev.length > p.veto_chars and not _chat_story(lex, model, p))
+            or (ev.length > p.veto_chars and not _chat_story(lex, model, ev.addressed, p))
             or (lex.urgent and report >= p.signal_veto)
         )
         # Two voices of the model: "not a report" (游戏里被砍了) may silence an
@@ -297,17 +301,22 @@ class Classifier:
         )
 
 
-def _chat_story(lex: Detection, model: ModelVerdict | None, p: Policy) -> bool:
+def _chat_story(lex: Detection, model: ModelVerdict | None, addressed: bool, p: Policy) -> bool:
     """A long message the model may overrule: it is nearly sure there is no
     report, and the text is a resident's own chat (a story, a rant with a
     danger word in it). Pasted or official text (a court record, a notice)
     is another register than the chat the model learned reports from: there
-    the lexicon's word stands. So it does on fraud: a scam message forwarded
-    bare is the scam itself, written as chat ("我是你大姑，帮我转点钱"), and
-    neither head can tell it from a relative's request."""
+    the lexicon's word stands. So it does on fraud when the message speaks to
+    someone (你, 您): a scam message forwarded bare is the scam itself, written
+    as chat ("我是你大姑，帮我转点钱"), and neither head can tell it from a
+    relative's request. A story of a scam that addresses no one ("我妈差点被骗，
+    幸好银行拦住了") is chat like any other. On 6-fold CV that overruled 50
+    more false alarms of 14,536 for 5 fraud reports of 13,525; of the
+    development file's scam scripts it lost 1 of 455, as all but one speak to
+    their victim."""
     return (
         model is not None
-        and lex.category not in CHAT_LIKE_REPORTS
+        and (lex.category not in CHAT_LIKE_REPORTS or not addressed)
         and model.report < p.long_veto
         and model.register < p.chat_register
     )
@@ -315,6 +324,11 @@ def _chat_story(lex: Detection, model: ModelVerdict | None, p: Policy) -> bool:
 
 def _rank(d: Detection) -> tuple[bool, float]:
     return (d.urgent, d.score) if d.flagged else (False, -1.0)
+
+
+def addressed(text: str) -> bool:
+    """Whether the message speaks to someone (SECOND_PERSON)."""
+    return any(word in text for word in SECOND_PERSON)
 
 
 def withdrawn(d: Detection) -> bool:

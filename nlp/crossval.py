@@ -62,7 +62,7 @@ def fold_evidence(
             ev = classifier.evidence(r.text)
             if ev.model is None and classifier.model is not None and not withdrawn(ev.lexicon):
                 # Force the model's opinion so every threshold can be tried.
-                ev = Evidence(ev.lexicon, ev.urgency, classifier.model.score(r.text, force=True), ev.length)
+                ev = Evidence(ev.lexicon, ev.urgency, classifier.model.score(r.text, force=True), ev.length, ev.addressed)
             out.append((as_row(r), ev, classifier))
 
     for batch in batches:

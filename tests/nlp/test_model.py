@@ -202,6 +202,34 @@ def test_the_model_overrules_a_long_flag_only_in_chat_register(classifier) -> No
     assert decide(120, report=0.05, register=0.02, lex=scam).flagged
 
 
+def test_a_story_of_a_scam_is_chat_the_scam_itself_speaks_to_its_victim(classifier) -> None:
+    # Both read as chat to the model and both are long fraud flags it doubts:
+    # the forwarded scam says 你 and keeps its flag, a resident's story of a
+    # scam that addresses no one is overruled like any other chat story.
+    from dataclasses import replace
+
+    from nlp.classifier import Evidence, addressed
+    from nlp.model import ModelVerdict
+
+    scam = "我是你大姑，我有个朋友现在脑出血了，手术费用还没到账，你先直接把13000转到我建设卡上，等钱到了再还你"
+    story = "前两天我妈也差点被骗，一个自称老同学的人打电话来借钱给孩子看病，我妈问他班主任叫什么，对方支支吾吾就挂了，回来还挺得意"
+    policy = replace(classifier.policy, lexicon_veto=0.3, veto_chars=50, long_veto=0.5, chat_register=0.3)
+
+    def decide(text: str, report: float = 0.05, p=policy):
+        lex = classifier.lexicon.detect(text)
+        assert lex.flagged and lex.category == "fraud"
+        verdict = ModelVerdict(report, "fraud", 0.9, 0.0, (0.0, 0.0, 0.0), (0, 10), "", 0.02)
+        return classifier.decide(Evidence(lex, NO_URGENCY, verdict, len(text), addressed(text)), p)
+
+    assert addressed(scam) and not addressed(story)
+    assert decide(scam).flagged
+    assert not decide(story).flagged
+    assert decide(story, report=0.6).flagged  # the model is not sure enough there is no report
+    # A long chat story is overruled below long_veto even where a short message would not be.
+    assert not decide(story, report=0.4).flagged
+    assert decide(story, report=0.4, p=replace(policy, long_veto=0.3)).flagged
+
+
 def test_a_long_story_with_a_danger_word_is_chat_a_court_record_is_not(classifier) -> None:
     # The shipped model on fresh text: a resident's story of a drama and of a
     # barbecue are overruled, a court record (which the development floors
