@@ -314,3 +314,20 @@ def test_the_model_never_overrules_a_lexicon_flag_while_it_hears_a_life_at_risk(
     assert decide(0.8).flagged
     assert decide(0.8, length=600).flagged  # a long chat story too
     assert not decide(0.8, p=replace(policy, signal_keep=1.01)).flagged  # without the rule
+
+
+def test_the_urgency_head_learns_that_real_chat_is_not_urgent() -> None:
+    # Written urgent reports say a child is "在他们手上" (taken); on Weibo the same
+    # words are banter. Trained on real chat as not urgent, the urgency head
+    # hears that banter as less urgent than when it only read written batches.
+    from nlp.corpus import Example
+    from nlp.crossval import train_model
+
+    places = ("菜市场", "学校门口", "村口", "河边", "3栋楼下", "公交站", "网吧", "超市")
+    rows = [Example(f"我儿子在{p}被人抓走了，人在他们手上，快报警", "missing", "w1", "w1:parent", ("110",)) for p in places]
+    rows += [Example(f"{p}那边的路灯坏了好几天了，晚上很黑", "traffic", "w1", "w1:resident", ()) for p in places]
+    rows += [Example(f"今天在{p}买了菜，价格还行", "none", "w1", "w1:chat", ()) for p in places]
+    rows += [Example(f"哈哈你儿子的{p}照片在我们手上，请吃饭就还你", "none", "lccc_chat", "lccc:test", ()) for p in places]
+    banter = "哈哈你的黑历史在我们手上"
+    heard = {flag: train_model(rows, {"urgent_real_chat": flag}).score(banter, force=True).urgent for flag in (0, 1)}
+    assert heard[1] < heard[0] - 0.2
