@@ -142,9 +142,9 @@ def nearly_normal(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str | None:
     return text.lower() if _OUTSIDE_BUT_CASE.search(text) is None else None
 
 
-# Where one sentence ends and the next begins (half-width ! ? ;; the full-width
-# forms, which normalize() may keep, are not counted: a known gap, not yet measured).
-SENTENCE_ENDS = frozenset("。!?;\n")
+# Where one sentence ends and the next begins, in half- and full-width forms
+# (normalize() keeps the full-width ones when it has nothing else to change).
+SENTENCE_ENDS = frozenset("。!?;！？；\n")
 # Where a clause ends: a sentence end, a comma or colon, or a space, in half-
 # and full-width forms (normalize() keeps the full-width ones when it has
 # nothing else to change).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from nlp.classifier import Classifier
+from nlp.features import prepare
 from nlp.urgency import NO_URGENCY, UrgencyJudge
 
 # (message, the numbers the first reply must name)
@@ -89,6 +90,19 @@ def test_a_context_in_another_sentence_cancels_nothing() -> None:
     judge = UrgencyJudge.load()
     assert not judge.judge("去年他家着火了").any
     assert judge.judge("去年也出过事。他家着火了").strong
+
+
+def test_a_full_width_sentence_end_ends_the_old_story_too(classifier: Classifier) -> None:
+    # normalize() keeps "！" when the message has nothing else to change, so the
+    # full-width marks must end a sentence as "!" does: "去年…！" is background,
+    # the fire and the bleeding after it are today's.
+    for text, numbers in (
+        ("去年他家着过火！现在他家又着火了，烟好大", ("119",)),
+        ("去年他们也打过一架！现在两家人又打起来了，有人流血了", ("110", "120")),
+    ):
+        assert classifier.urgency.judge(prepare(text)).strong
+        detection = classifier.detect(text)
+        assert detection.urgent and set(numbers) <= set(detection.numbers), text
 
 
 def test_a_broken_urgency_file_is_one_line_naming_it(tmp_path) -> None:
