@@ -30,6 +30,7 @@ from pathlib import Path
 from nlp.detection import NOT_FLAGGED, Detection
 from nlp.detector import Detector
 from nlp.features import MAX_MODEL_CHARS, prepare
+from nlp.normalize import sentence_start
 from nlp.model import ModelVerdict, TextModel
 from nlp.prescan import WordHits
 from nlp.quick_check import CLEARED, UNKNOWN, QuickCheck, Scan
@@ -198,6 +199,10 @@ class Classifier:
             focus = prepare(lex_window)
         elif urgency.any and len(prepared) > self._window:
             focus = prepared[max(0, urgency.at - self._window // 2) : urgency.at + self._window // 2]
+        elif urgency.any and any(c.startswith("context:") for c in urgency.cancelled):
+            # A signal outside a fiction or old-news context ("那集里有人被捅了！楼下真有人
+            # 被捅了"): the model is asked about the sentences from the live one on.
+            focus = prepared[sentence_start(prepared, urgency.at) :]
         else:
             focus = prepared
         model = self.model.score(focus, prepared=True, force=lex.flagged or urgency.any)

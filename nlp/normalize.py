@@ -151,6 +151,14 @@ SENTENCE_ENDS = frozenset("。!?;！？；\n")
 CLAUSE_BREAK = re.compile(r"[,.!?;:，。！？；：\s]")
 
 
+def sentence_start(text: str, at: int) -> int:
+    """Where the sentence holding text[at] begins."""
+    i = at - 1
+    while i >= 0 and text[i] not in SENTENCE_ENDS:
+        i -= 1
+    return i + 1
+
+
 def same_sentence(text: str, a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     """No sentence ends between the spans text[a_start:a_end] and text[b_start:b_end]."""
     lo, hi = (a_end, b_start) if a_end <= b_start else (b_end, a_start)

@@ -105,6 +105,16 @@ def test_a_full_width_sentence_end_ends_the_old_story_too(classifier: Classifier
         assert detection.urgent and set(numbers) <= set(detection.numbers), text
 
 
+def test_a_live_signal_after_a_tv_scene_is_judged_without_the_scene(classifier: Classifier) -> None:
+    # The model read the whole message as talk about a drama and silenced the
+    # stabbing downstairs; asked about the sentences from the live signal on,
+    # it hears the report. The scene alone stays chat.
+    live = "昨晚那集电视剧里有人被捅了！楼下真有人被捅了，流了好多血"
+    detection = classifier.detect(live)
+    assert detection.urgent and {"110", "120"} <= set(detection.numbers)
+    assert not classifier.detect("昨晚那集电视剧里有人被捅了，流了好多血，吓得我不敢看").flagged
+
+
 def test_a_broken_urgency_file_is_one_line_naming_it(tmp_path) -> None:
     from nlp.urgency import UrgencyError
 
