@@ -24,14 +24,15 @@ its cheap report head (nlp/features.py).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from nlp.detection import NOT_FLAGGED, Detection
 from nlp.detector import Detector
 from nlp.features import MAX_MODEL_CHARS, prepare
-from nlp.normalize import sentence_start
 from nlp.model import ModelVerdict, TextModel
+from nlp.normalize import sentence_start
 from nlp.prescan import WordHits
 from nlp.quick_check import CLEARED, UNKNOWN, QuickCheck, Scan
 from nlp.urgency import NO_URGENCY, Urgency, UrgencyJudge, order_numbers
@@ -50,8 +51,9 @@ SIGNAL_CATEGORY = {"fire": "fire", "fire_weak": "fire", "trapped": "fire", "wate
 SUSPECTED_SEVERITY = "normal"
 # Categories whose reports are often a pasted text written as chat (see _chat_story).
 CHAT_LIKE_REPORTS = frozenset({"fraud"})
-# A scam message speaks to its victim; a resident's story of one speaks of others.
-SECOND_PERSON = ("你", "您")
+# A scam message speaks to its victim (你, 您); a resident's story of one speaks
+# of others, to the group (你们) or quoting what was said (他说你…, 问你).
+SECOND_PERSON = re.compile(r"您|(?<![说问讲])你(?!们)")
 # "没有人流血": where the only sign of danger is negated, the model's urgency
 # head must be this sure. Trained on b32 (stories full of danger words) it put
 # that quarrel at 0.63; on CV 0.7 rather than 0.6 lost one urgent report of
@@ -100,7 +102,7 @@ class Evidence:
     urgency: Urgency
     model: ModelVerdict | None
     length: int = 0  # characters of the prepared message
-    # Whether the message says 你 or 您 (see _chat_story); unknown counts as yes.
+    # Whether the message speaks to its reader (SECOND_PERSON, see _chat_story); unknown counts as yes.
     addressed: bool = True
 
 
@@ -318,7 +320,9 @@ def _chat_story(lex: Detection, model: ModelVerdict | None, addressed: bool, p: 
     幸好银行拦住了") is chat like any other. On 6-fold CV that overruled 50
     more false alarms of 14,536 for 5 fraud reports of 13,525; of the
     development file's scam scripts it lost 1 of 455, as all but one speak to
-    their victim."""
+    their victim. Not counting 你们 (the group) nor quoted speech (他说你…)
+    as speaking to someone: 32 more of 16,537 on CV of 37 batches, one report
+    fewer, the development files unchanged."""
     return (
         model is not None
         and (lex.category not in CHAT_LIKE_REPORTS or not addressed)
@@ -333,7 +337,7 @@ def _rank(d: Detection) -> tuple[bool, float]:
 
 def addressed(text: str) -> bool:
     """Whether the message speaks to someone (SECOND_PERSON)."""
-    return any(word in text for word in SECOND_PERSON)
+    return SECOND_PERSON.search(text) is not None
 
 
 def withdrawn(d: Detection) -> bool:

@@ -222,6 +222,10 @@ def test_a_story_of_a_scam_is_chat_the_scam_itself_speaks_to_its_victim(classifi
         return classifier.decide(Evidence(lex, NO_URGENCY, verdict, len(text), addressed(text)), p)
 
     assert addressed(scam) and not addressed(story)
+    # Warning the group (你们) or quoting the caller (他说你…) is still a story.
+    warning = "刚才骗子打电话说我的卡在外地消费了两万，他说你要赶紧冻结，我说我自己去柜台，挂了，你们也小心点"
+    assert not addressed(warning) and not decide(warning).flagged
+    assert addressed("您好，您的账户涉嫌洗钱") and addressed("我跟你说个事，先转五千给我")
     assert decide(scam).flagged
     assert not decide(story).flagged
     assert decide(story, report=0.6).flagged  # the model is not sure enough there is no report
