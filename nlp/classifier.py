@@ -190,11 +190,11 @@ class Classifier:
         `scan`: what the quick check already found in `text`."""
         lex, lex_window = self._lexicon_window(text, scan.hits, scan.normal)
         if withdrawn(lex) and (reassured(lex) or not self.policy.rescues_withdrawn):
-            return Evidence(lex, NO_URGENCY, None, len(text), addressed(text))
+            return Evidence(lex, NO_URGENCY, None, len(text))
         prepared = prepare(text) if scan.prepared is None else scan.prepared
         urgency = self.urgency.judge(prepared) if scan.urgent else NO_URGENCY
         if self.model is None:
-            return Evidence(lex, urgency, None, len(prepared), addressed(prepared))
+            return Evidence(lex, urgency, None, len(prepared))
         # On a long message the model is asked about the place the other stages
         # point at (windows around candidate spans), else about its own best window.
         if lex.flagged and len(text) > self._window:
@@ -210,7 +210,9 @@ class Classifier:
         model = self.model.score(focus, prepared=True, force=lex.flagged or urgency.any)
         if model is None and focus is not prepared:
             model = self.model.score(prepared, prepared=True)
-        return Evidence(lex, urgency, model, len(prepared), addressed(prepared))
+        # Only a fraud flag the model might overrule asks who the message speaks to.
+        spoken_to = addressed(prepared) if lex.flagged and lex.category in CHAT_LIKE_REPORTS else True
+        return Evidence(lex, urgency, model, len(prepared), spoken_to)
 
     def _detect(self, text: str) -> Detection:
         return self.decide(self.evidence(text))

@@ -145,9 +145,7 @@ def nearly_normal(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str | None:
 # Where one sentence ends and the next begins, in half- and full-width forms
 # (normalize() keeps the full-width ones when it has nothing else to change).
 SENTENCE_ENDS = frozenset("。!?;！？；\n")
-# Where a clause ends: a sentence end, a comma or colon, or a space, in half-
-# and full-width forms (normalize() keeps the full-width ones when it has
-# nothing else to change).
+# Where a clause ends: a sentence end, a comma or colon, or a space (both widths, as above).
 CLAUSE_BREAK = re.compile(r"[,.!?;:，。！？；：\s]")
 
 
