@@ -82,13 +82,14 @@ class Policy:
     number: float = 0.5  # on an urgent report, a number head this sure adds its number
     withdrawn_urgent: float = 1.01  # a strong urgency signal flags a notice or an old story when the model is this sure it is a report...
     withdrawn_keep: float = 1.01  # ...or its urgency head this sure a life is at risk
+    withdrawn_report: float = 1.01  # the model alone flags a notice or an old story when this sure it is a report (urgent at withdrawn_keep)
     model_chars: int = 0  # the model alone (suspected, or urgent with no lexicon word nor urgency phrase) needs this many characters
 
     @property
     def rescues_withdrawn(self) -> bool:
         """Whether a withdrawn message may still be urgent (see Classifier.decide),
         so its urgency and the model must be asked."""
-        return self.withdrawn_urgent <= 1 or self.withdrawn_keep <= 1
+        return self.withdrawn_urgent <= 1 or self.withdrawn_keep <= 1 or self.withdrawn_report <= 1
 
     @classmethod
     def from_thresholds(cls, thresholds: dict) -> Policy:
@@ -230,6 +231,11 @@ class Classifier:
             ):
                 base = Detection(flagged=True, category=model.category, severity="urgent", keywords=urgency.phrases, rules=lex.rules)
                 return self._flagged(base, urgency, model, True, p)
+            if model is not None and not reassured(lex) and ev.length >= p.model_chars and model.report >= p.withdrawn_report:
+                if model.urgent >= p.withdrawn_keep:
+                    base = Detection(flagged=True, category=model.category, severity="urgent", keywords=urgency.phrases, rules=lex.rules)
+                    return self._flagged(base, urgency, model, True, p)
+                return self._suspected(lex, model)
             return lex
         report = model.report if model is not None else (1.0 if lex.flagged else 0.0)
         # The model may overrule the lexicon only where it is nearly sure there is
@@ -267,17 +273,21 @@ class Classifier:
             base = Detection(flagged=True, category=category, severity="urgent", keywords=urgency.phrases)
             return self._flagged(base, urgency, model, True, p)
         if model_alone and report >= p.report:
-            return Detection(
-                flagged=True,
-                tier="suspected",
-                category=model.category,
-                severity=SUSPECTED_SEVERITY,
-                keywords=self.model.explain(model) if self.model is not None else (),
-                rules=lex.rules + _model_rules(model),
-                score=model.report,
-            )
+            return self._suspected(lex, model)
         rules = lex.rules + urgency.cancelled + ((f"model:veto={report:.2f}",) if lex.flagged else ())
         return Detection(flagged=False, keywords=lex.keywords, rules=rules, score=lex.score)
+
+    def _suspected(self, lex: Detection, model: ModelVerdict) -> Detection:
+        """What the model alone found: a case for an officer's 核实."""
+        return Detection(
+            flagged=True,
+            tier="suspected",
+            category=model.category,
+            severity=SUSPECTED_SEVERITY,
+            keywords=self.model.explain(model) if self.model is not None else (),
+            rules=lex.rules + _model_rules(model),
+            score=model.report,
+        )
 
     def _flagged(self, lex: Detection, urgency: Urgency | None, model: ModelVerdict | None, urgent: bool, p: Policy) -> Detection:
         rules = list(lex.rules)

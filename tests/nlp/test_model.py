@@ -335,3 +335,30 @@ def test_the_urgency_head_learns_that_real_chat_is_not_urgent() -> None:
     banter = "哈哈你的黑历史在我们手上"
     heard = {flag: train_model(rows, {"urgent_real_chat": flag}).score(banter, force=True).urgent for flag in (0, 1)}
     assert heard[1] < heard[0] - 0.2
+
+
+def test_the_model_may_flag_what_the_lexicon_took_for_an_old_story_or_a_notice(classifier) -> None:
+    # "我人在外地" reads to the lexicon as news from elsewhere and withdraws the
+    # message; it is a sister at risk now. When the model is nearly sure it is a
+    # report, the message opens a suspected case, or an urgent one when the
+    # urgency head hears a life at risk; a reassurance ("已经扑灭了") stays silent.
+    from dataclasses import replace
+
+    from nlp.classifier import Evidence, withdrawn
+    from nlp.model import ModelVerdict
+
+    text = "我姐说活着没意思，今天一天电话都打不通，她住在城西那个小区，我人在外地，急死了"
+    lexicon = classifier.lexicon.detect(text)
+    assert withdrawn(lexicon) and any(r.startswith("distant:") for r in lexicon.rules)
+    policy = replace(classifier.policy, withdrawn_report=0.95, withdrawn_keep=0.3, withdrawn_urgent=1.01)
+
+    def decide(report: float, urgent: float, lex=lexicon, p=policy):
+        verdict = ModelVerdict(report, "missing", 0.8, urgent, (0.9, 0.0, 0.6), (0, len(text)), text)
+        return classifier.decide(Evidence(lex, NO_URGENCY, verdict, len(text)), p)
+
+    assert decide(0.97, 0.1).tier == "suspected" and decide(0.97, 0.1).category == "missing"
+    assert decide(0.97, 0.8).urgent and decide(0.97, 0.8).numbers == ("110", "120")
+    assert not decide(0.9, 0.8).flagged  # the model not sure enough
+    assert not decide(0.97, 0.8, p=replace(policy, withdrawn_report=1.01)).flagged  # without the rule
+    over = classifier.lexicon.detect("昨天5栋楼道里着火了，浓烟很大，已经扑灭了，大家放心")
+    assert withdrawn(over) and not decide(0.97, 0.8, lex=over).flagged
