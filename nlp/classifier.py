@@ -263,7 +263,13 @@ class Classifier:
             and model.urgent >= urgent_bar
             and report >= (p.urgent_report if model.urgent >= p.urgent_sure else p.unsure_report)
         )
-        urgent = strong or weak or (lex_flagged and lex.urgent) or model_urgent
+        # A report the lexicon confirmed needs no second opinion on whether it is
+        # one: where the urgency head hears a life at risk (signal_keep), it is
+        # urgent however the report head doubts ("打人了打人了快来菜场": report
+        # 0.18, urgent 0.85). 6-fold CV of 43 batches: 7 urgent misses fewer of
+        # 4,732, 6 more replies naming a number where none was needed.
+        lexicon_urgent = lex_flagged and model is not None and model.urgent >= max(p.signal_keep, urgent_bar)
+        urgent = strong or weak or (lex_flagged and lex.urgent) or model_urgent or lexicon_urgent
         if lex_flagged:
             if model is not None and model.category != lex.category and model.category_prob >= p.model_category:
                 lex = replace(lex, category=model.category, rules=lex.rules + (f"model:{model.category}={model.category_prob:.2f}",))

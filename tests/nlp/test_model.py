@@ -362,3 +362,20 @@ def test_the_model_may_flag_what_the_lexicon_took_for_an_old_story_or_a_notice(c
     assert not decide(0.97, 0.8, p=replace(policy, withdrawn_report=1.01)).flagged  # without the rule
     over = classifier.lexicon.detect("昨天5栋楼道里着火了，浓烟很大，已经扑灭了，大家放心")
     assert withdrawn(over) and not decide(0.97, 0.8, lex=over).flagged
+
+
+def test_the_urgency_head_weighs_written_hard_negatives_twice() -> None:
+    # A written hard negative borrows the words of an urgent report ("楼下有人
+    # 倒在地上" / "楼下有人倒在地上打滚，在拍抖音"); weighed twice, as in the
+    # report head, it pulls the urgency head's verdict on such chatter lower.
+    from nlp.corpus import Example
+    from nlp.crossval import train_model
+
+    places = ("菜市场", "学校门口", "村口", "河边", "3栋楼下", "公交站", "网吧", "超市")
+    rows = [Example(f"{p}有人倒在地上，叫不醒，快打120", "security", "w1", "w1:resident", ("120",)) for p in places]
+    rows += [Example(f"{p}那边的路灯坏了好几天了，晚上很黑", "traffic", "w1", "w1:resident", ()) for p in places]
+    rows += [Example(f"{p}有人倒在地上打滚，在拍抖音，笑死", "none", "w1", "w1:joke", ()) for p in places[:3]]
+    rows += [Example(f"今天在{p}买了菜，价格还行", "none", "lccc_chat", "lccc:test", ()) for p in places]
+    joke = "广场上有人倒在地上打滚，在拍抖音"
+    heard = {w: train_model(rows, {"urgent_hard_weight": w}).score(joke, force=True).urgent for w in (1.0, 2.0)}
+    assert heard[2.0] < heard[1.0] - 0.05, heard

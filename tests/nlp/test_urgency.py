@@ -217,3 +217,27 @@ def test_a_negation_reaches_only_within_its_clause() -> None:
     answered = judge.judge(prepare("是不是摔了？不是，流血了，被人砍的"))
     assert answered.strong and not answered.cancelled
     assert not judge.judge(prepare("还好没有人流血")).any
+
+
+def test_a_report_the_lexicon_confirmed_is_urgent_when_the_urgency_head_hears_a_life_at_risk(classifier: Classifier) -> None:
+    # "打人了打人了快来菜场": the lexicon flags a fight, no urgency phrase fires,
+    # and the report head doubts so short a cry (0.18) that it used to keep the
+    # urgency head (0.85) from making it urgent. A negated danger still asks more.
+    from dataclasses import replace
+
+    from nlp.classifier import Evidence
+    from nlp.features import prepare
+
+    text = "打人了打人了快来菜场"
+    lexicon = classifier.lexicon.detect(text)
+    urgency = classifier.urgency.judge(prepare(text))
+    assert lexicon.flagged and not lexicon.urgent and not urgency.any
+    policy = replace(classifier.policy, lexicon_veto=0.1, signal_keep=0.4, urgent_report=0.3, unsure_report=0.7)
+
+    def decide(urgent: float):
+        return classifier.decide(Evidence(lexicon, urgency, _verdict(0.18, urgent), len(text)), policy)
+
+    assert decide(0.85).urgent and decide(0.85).numbers == ("120",)  # the number head's choice
+    assert decide(0.3).flagged and not decide(0.3).urgent
+    negated = replace(urgency, cancelled=("negation:没有→流血",))
+    assert not classifier.decide(Evidence(lexicon, negated, _verdict(0.18, 0.6), len(text)), policy).urgent
