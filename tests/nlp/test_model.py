@@ -226,6 +226,10 @@ def test_a_story_of_a_scam_is_chat_the_scam_itself_speaks_to_its_victim(classifi
     warning = "刚才骗子打电话说我的卡在外地消费了两万，他说你要赶紧冻结，我说我自己去柜台，挂了，你们也小心点"
     assert not addressed(warning) and not decide(warning).flagged
     assert addressed("您好，您的账户涉嫌洗钱") and addressed("我跟你说个事，先转五千给我")
+    # Nor is advice in general (让你…, 叫你…), nor a question told (我问他你…).
+    advice = "社区民警来讲反诈，我问他你们天天讲有用吗，他说凡是电话里让你把钱转到安全账户的百分之百是骗子，叫你开屏幕共享的也是"
+    assert not addressed(advice) and not decide(advice).flagged
+    assert not addressed("我问她你怎么想到的") and addressed("你怎么想到的")
     assert decide(scam).flagged
     assert not decide(story).flagged
     assert decide(story, report=0.6).flagged  # the model is not sure enough there is no report
