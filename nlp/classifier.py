@@ -32,7 +32,7 @@ from nlp.detection import NOT_FLAGGED, Detection
 from nlp.detector import Detector
 from nlp.features import MAX_MODEL_CHARS, prepare
 from nlp.model import ModelVerdict, TextModel
-from nlp.normalize import SENTENCE_ENDS, sentence_start
+from nlp.normalize import sentence_start
 from nlp.prescan import WordHits
 from nlp.quick_check import CLEARED, UNKNOWN, QuickCheck, Scan
 from nlp.urgency import NO_URGENCY, Urgency, UrgencyJudge, order_numbers
@@ -55,8 +55,9 @@ CHAT_LIKE_REPORTS = frozenset({"fraud"})
 # of others, to the group (你们), quoting what was said (他说你…, 我问她你…,
 # 对方说："你好") or giving advice in general (凡是让你转账的都是骗子).
 SECOND_PERSON = re.compile(r"您|你(?!们)")
-NOT_TO_THE_READER = re.compile(r"(?:[说问讲骂喊告诉回答道][他她我你对方人家]?[:：,，]?\s*[“\"「‘']?|[让叫要给])$")
-# How far before a 你 reported speech or advice is looked for, within its sentence.
+# (No sentence end fits in what it matches, so it never reaches into the sentence before.)
+NOT_TO_THE_READER = re.compile(r"(?:[说问讲骂喊告诉回答道][他她我你对方人家]?[:：,，]?[^\S\n]*[“\"「‘']?|[让叫要给])$")
+# How far before a 你 reported speech or advice is looked for.
 ADDRESS_REACH = 6
 # "没有人流血": where the only sign of danger is negated, the model's urgency
 # head must be this sure. Trained on b32 (stories full of danger words) it put
@@ -227,20 +228,14 @@ class Classifier:
         p = policy or self.policy
         lex, urgency, model = ev.lexicon, ev.urgency, ev.model
         if withdrawn(lex):
-            if (
-                urgency.strong
-                and model is not None
-                and (model.report >= p.withdrawn_urgent or model.urgent >= p.withdrawn_keep)
-                and not reassured(lex)
-            ):
+            if model is None or reassured(lex):
+                return lex
+            signal = urgency.strong and (model.report >= p.withdrawn_urgent or model.urgent >= p.withdrawn_keep)
+            sure = ev.length >= p.model_chars and model.report >= p.withdrawn_report
+            if signal or (sure and model.urgent >= p.withdrawn_keep):
                 base = Detection(flagged=True, category=model.category, severity="urgent", keywords=urgency.phrases, rules=lex.rules)
                 return self._flagged(base, urgency, model, True, p)
-            if model is not None and not reassured(lex) and ev.length >= p.model_chars and model.report >= p.withdrawn_report:
-                if model.urgent >= p.withdrawn_keep:
-                    base = Detection(flagged=True, category=model.category, severity="urgent", keywords=urgency.phrases, rules=lex.rules)
-                    return self._flagged(base, urgency, model, True, p)
-                return self._suspected(lex, model)
-            return lex
+            return self._suspected(lex, model) if sure else lex
         report = model.report if model is not None else (1.0 if lex.flagged else 0.0)
         # The model may overrule the lexicon only where it is nearly sure there is
         # no report at all (a figure of speech, a game, a joke), and never while
@@ -363,12 +358,10 @@ def _rank(d: Detection) -> tuple[bool, float]:
 def addressed(text: str) -> bool:
     """Whether the message speaks to someone: a 你 or 您 that is not reported
     speech nor advice in general (NOT_TO_THE_READER)."""
-    for match in SECOND_PERSON.finditer(text):
-        before = text[max(0, match.start() - ADDRESS_REACH) : match.start()]
-        ends = [i for i, c in enumerate(before) if c in SENTENCE_ENDS]
-        if NOT_TO_THE_READER.search(before[ends[-1] + 1 :] if ends else before) is None:
-            return True
-    return False
+    return any(
+        NOT_TO_THE_READER.search(text, max(0, m.start() - ADDRESS_REACH), m.start()) is None
+        for m in SECOND_PERSON.finditer(text)
+    )
 
 
 def withdrawn(d: Detection) -> bool:
