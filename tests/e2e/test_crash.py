@@ -74,7 +74,7 @@ OFFICERS = ("李警官", "陈警官")
 # Five texts per category, one for each room that draws the category: the detector
 # flags every one of them (tier "flagged") in that category.
 REPORTS: dict[str, tuple[str, ...]] = {
-    "dispute": ("1栋楼下两个人吵起来了，快打架了", "2号楼两口子吵架吵得很凶，邻居都出来劝了",
+    "dispute": ("1栋楼下两个人吵起来了，快打架了", "2号楼两口子又在吵架，吵得很凶",
                 "菜市场门口两个摊主吵起来了，快打架了", "4单元两个邻居吵起来了，快打架了",
                 "停车场两个司机吵起来了，快打架了"),
     "fraud": ("刚才有人冒充公安打电话，让我把钱转到安全账户", "有人加我微信说刷单返利，让我先垫钱",
