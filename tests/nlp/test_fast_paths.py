@@ -38,9 +38,9 @@ FRAGMENTS = [
 texts_strategy = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=6)), max_size=14).map("".join)
 
 
-def _corpus_texts(limit: int, seed: int = 7) -> list[str]:
+def _corpus_texts(limit: int, seed: int = 7, pattern: str = "*.tsv") -> list[str]:
     texts: list[str] = []
-    for path in sorted(CORPUS_DIR.glob("*.tsv")):
+    for path in sorted(CORPUS_DIR.glob(pattern)):
         with path.open(encoding="utf-8", newline="") as handle:
             texts += [row["text"] for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)]
     return random.Random(seed).sample(texts, min(limit, len(texts)))
@@ -120,9 +120,17 @@ def _check_clear(classifier: Classifier, text: str) -> bool:
 
 
 def test_quick_check_clears_only_what_the_full_path_leaves_alone(classifier, texts) -> None:
-    cleared = sum(_check_clear(classifier, t) for t in texts)
-    # It must also do its job: most of the corpus is chat it can clear.
-    assert cleared > len(texts) // 2
+    for text in texts:
+        _check_clear(classifier, text)
+
+
+def test_quick_check_clears_most_real_chat(classifier) -> None:
+    # Its job: nearly every group message is ordinary chat, and that is what it
+    # clears (the written batches are reports and negatives full of danger
+    # words, which take the full path, so their share says nothing).
+    chat = _corpus_texts(1000, pattern="lccc_chat.tsv")
+    cleared = sum(_check_clear(classifier, t) for t in chat)
+    assert cleared > 0.9 * len(chat)
 
 
 @DETERMINISTIC
