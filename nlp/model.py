@@ -47,7 +47,12 @@ HEADS = ("report", *(f"category:{c}" for c in CATEGORY_IDS), "urgent", *(f"numbe
 # report head ranks highest, so the cost of a message stays bounded.
 MAX_SCORED_WINDOWS = 2
 EXACT_WINDOWS = 500  # 40,000 characters: twice what the transport lets through
-GATE_GRAMS = 5000
+# The gate's n-grams: the strongest positive weights of the report head, and
+# as many of the urgency head's. With the corpus of b01-b75, 5,000 report
+# n-grams no longer covered the training windows of interest (0.2% of them had
+# none, so the calibrated cutoff fell to 0 and every window was scored: 4.3-4.7x
+# rather than 5.1-5.2x jieba on the bench); at 10,000 the cutoff is above 1.
+GATE_GRAMS = 10000
 _URGENT = HEADS.index("urgent")
 _NUMBERS = HEADS.index(f"number:{NUMBERS[0]}")
 _REGISTER = HEADS.index("register")
@@ -118,9 +123,14 @@ class TextModel:
         self._unsure_logit = _log_odds(float(self.thresholds.get("unsure_report", 0.0)))
         self._faint_logit = _log_odds(max(urgent, float(self.thresholds.get("urgent_sure", 0.0))))
         # The gate: the report weights of the GATE_GRAMS strongest positive
-        # n-grams found in a text, summed. Below `gate` the text cannot be of
-        # interest (calibrated by `pingan train`; -inf: every text is scored).
+        # n-grams found in a text, summed; the same for the urgency head. Below
+        # both `gate` and `urgent_gate` the text cannot be of interest
+        # (calibrated by `pingan train`; -inf: every text is scored). The urgency
+        # gate is there because a report-only gate skipped messages whose report
+        # score is middling and whose urgency is not ("打了119了 邻居拿灭火器上楼了
+        # 爷爷还没出来": report gate 0.56 of 1.27, urgent 0.93).
         self._gate = float(header.get("gate", -math.inf))
+        self._urgent_gate = float(header.get("urgent_gate", -math.inf))
 
     def _build(self) -> None:
         if self._unpack is not None:
@@ -146,9 +156,13 @@ class TextModel:
         self._report = dict(zip(vocabulary, report))  # for the gate and huge texts' estimates
         self._urgent_bias = self._bias_list[_URGENT]
         self._report_bias = self._bias_list[0]
-        strongest = sorted((g for g, w in zip(vocabulary, report) if w > 0 and len(g) > 1), key=lambda g: (-self._report[g], g))
-        self._gate_grams = strongest[:GATE_GRAMS]
-        self._gate_weights = [self._report[g] for g in self._gate_grams]
+        strongest = sorted((g for g, w in zip(vocabulary, report) if w > 0 and len(g) > 1), key=lambda g: (-self._report[g], g))[:GATE_GRAMS]
+        urgent = dict(zip(vocabulary, weights[:, _URGENT].tolist()))
+        alarming = sorted((g for g, w in urgent.items() if w > 0 and len(g) > 1), key=lambda g: (-urgent[g], g))[:GATE_GRAMS]
+        in_report, in_urgent = set(strongest), set(alarming)
+        self._gate_grams = strongest + [g for g in alarming if g not in in_report]
+        self._gate_weights = [self._report[g] if g in in_report else 0.0 for g in self._gate_grams]
+        self._urgent_gate_weights = [urgent[g] if g in in_urgent else 0.0 for g in self._gate_grams]
         self._find_gate = ahocorasick_rs.AhoCorasick(self._gate_grams).find_matches_as_indexes if self._gate_grams else None
         self._built = True
 
@@ -222,31 +236,40 @@ class TextModel:
         (per square root of the text's length):
         one pass of a compiled automaton, a microsecond for a chat line. Most
         chat has almost none of them, and is then no report for certain."""
+        return self.gate_scores(prepared)[0]
+
+    def gate_scores(self, prepared: str) -> tuple[float, float]:
+        """`gate_score` and the same sum for the urgency head, from one pass."""
         if not self._built:
             self._build()
         if self._find_gate is None:
-            return math.inf
+            return math.inf, math.inf
         found = {i for i, _, _ in self._find_gate(prepared, overlapping=True)}
-        weights = self._gate_weights
         # Per square root of length, as the exact score is: a long window does
         # not pass the gate merely by being long.
-        return sum([weights[i] for i in found]) / math.sqrt(len(prepared) or 1)
+        root = math.sqrt(len(prepared) or 1)
+        report, urgent = self._gate_weights, self._urgent_gate_weights
+        return sum([report[i] for i in found]) / root, sum([urgent[i] for i in found]) / root
 
-    def gate(self) -> tuple[list[str], list[float], float]:
-        """The gate's n-grams, their weights and its cutoff, for a caller
-        that finds them with an automaton of its own (nlp/quick_check.py): a
-        window is of interest only if its distinct gate n-grams' weights, per
-        square root of its length, reach the cutoff."""
+    def gate(self) -> tuple[list[str], list[float], float, list[float], float]:
+        """The gate's n-grams, their report weights and cutoff, their urgency
+        weights and cutoff, for a caller that finds them with an automaton of
+        its own (nlp/quick_check.py): a window is of interest only if its
+        distinct gate n-grams' weights of one head or the other, per square
+        root of its length, reach that head's cutoff."""
         if not self._built:
             self._build()
-        return list(self._gate_grams), list(self._gate_weights), self._gate if self._find_gate is not None else -math.inf
+        if self._find_gate is None:
+            return [], [], -math.inf, [], -math.inf
+        return list(self._gate_grams), list(self._gate_weights), self._gate, list(self._urgent_gate_weights), self._urgent_gate
 
     def _interesting(self, piece: str) -> float | None:
         """The exact report score of `piece`, or None when nothing the bot does
         could follow from it: below every report threshold, or a middling report
         score whose urgency head is below the urgent threshold too. Both heads
         are plain list lookups here; numpy only runs for what may be flagged."""
-        if self.gate_score(piece) < self._gate:
+        report, urgent = self.gate_scores(piece)
+        if report < self._gate and urgent < self._urgent_gate:
             return None
         return self.past_gate(piece)
 

@@ -70,7 +70,9 @@ class QuickCheck:
         self._model = model
         words = lexicon.word_patterns
         self.enabled = not any(_FOLDED.search(w) for w in words)
-        gate_grams, gate_weights, self._cutoff = model.gate() if model is not None else ([], [], math.inf)
+        gate_grams, gate_weights, self._cutoff, urgent_weights, self._urgent_cutoff = (
+            model.gate() if model is not None else ([], [], math.inf, [], math.inf)
+        )
         number: dict[str, int] = {}  # pattern → its number in the automaton
         for pattern in [*words, *urgency.phrases, *gate_grams]:
             number.setdefault(pattern, len(number))
@@ -79,10 +81,13 @@ class QuickCheck:
         self._words = frozenset(number[w] for w in words)
         self._urgent = frozenset(number[p] for p in urgency.phrases)
         self._gate_weight = [0.0] * len(number)
-        for gram, weight in zip(gate_grams, gate_weights):
-            self._gate_weight[number[gram]] += weight  # a repeated gram counts as often as the gate counts it
-        # No pattern at all: no word, no urgency, a gate score of 0 in every window.
-        self._empty_is_clear = model is None or 0.0 < self._cutoff
+        self._urgent_weight = [0.0] * len(number)
+        for gram, weight, urgent_weight in zip(gate_grams, gate_weights, urgent_weights):
+            # A repeated gram counts as often as the gate counts it.
+            self._gate_weight[number[gram]] += weight
+            self._urgent_weight[number[gram]] += urgent_weight
+        # No pattern at all: no word, no urgency, gate scores of 0 in every window.
+        self._empty_is_clear = model is None or (0.0 < self._cutoff and 0.0 < self._urgent_cutoff)
         # A contiguous NFA: on chat lines as fast as a DFA over these 7,000
         # patterns, in a tenth of the memory (1 MB), so it stays in cache
         # beside the model's own automaton.
@@ -142,20 +147,24 @@ class QuickCheck:
         model = self._model
         if model is None or not prepared:
             return False
-        weight = self._gate_weight
         if len(prepared) <= WINDOW:  # one window: the whole text
-            score = sum(map(weight.__getitem__, ids)) / math.sqrt(len(prepared))
-            # As TextModel._interesting compares: `score < gate` fails the gate.
-            return not score < self._cutoff and model.past_gate(prepared) is not None
+            return self._passes(ids, len(prepared)) and model.past_gate(prepared) is not None
         spans = windows(len(prepared))
         if len(spans) > EXACT_WINDOWS:
             return True  # ranked by an estimate there: leave it to the model
         for s, e in spans:
             inside = {i for i, start, end in found if s <= start and end <= e}
-            score = sum(map(weight.__getitem__, inside)) / math.sqrt(e - s)
-            if not score < self._cutoff and model.past_gate(prepared[s:e]) is not None:
+            if self._passes(inside, e - s) and model.past_gate(prepared[s:e]) is not None:
                 return True
         return False
+
+    def _passes(self, ids: set[int], length: int) -> bool:
+        """As TextModel._interesting compares: below both cutoffs fails the gate."""
+        root = math.sqrt(length)
+        return not (
+            sum(map(self._gate_weight.__getitem__, ids)) / root < self._cutoff
+            and sum(map(self._urgent_weight.__getitem__, ids)) / root < self._urgent_cutoff
+        )
 
 
 def _unfold(hits: WordHits, normalised: str) -> WordHits:
