@@ -127,8 +127,8 @@ class TextModel:
         # both `gate` and `urgent_gate` the text cannot be of interest
         # (calibrated by `pingan train`; -inf: every text is scored). The urgency
         # gate is there because a report-only gate skipped messages whose report
-        # score is middling and whose urgency is not ("打了119了 邻居拿灭火器上楼了
-        # 爷爷还没出来": report gate 0.56 of 1.27, urgent 0.93).
+        # score is middling while the urgency head hears a life at risk ("打了119了
+        # 邻居拿灭火器上楼了 爷爷还没出来": report gate 0.56 of 1.27, urgent 0.93).
         self._gate = float(header.get("gate", -math.inf))
         self._urgent_gate = float(header.get("urgent_gate", -math.inf))
 
