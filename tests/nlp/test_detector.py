@@ -96,6 +96,14 @@ def test_reassurance(detector: Detector) -> None:
     assert "reassurance:已经调解" in result.rules
 
 
+def test_a_thing_of_the_missing_person_found_is_no_all_clear(detector: Detector) -> None:
+    # "找到了" settles a search only when it is the person that was found.
+    result = not_flagged(detector, "我家老人今天早上出门到现在没回来，已经找到了，谢谢大家")
+    assert any(rule.startswith("reassurance:") for rule in result.rules)
+    result = flagged(detector, "我家老人今天早上出门到现在没回来，在河堤上找到了他的拐杖，人还没看到")
+    assert result.category == "missing"
+
+
 def test_notice(detector: Detector) -> None:
     flagged(detector, "近期有人让我转账到安全账户")
     result = not_flagged(detector, "温馨提示：近期电信诈骗高发，凡是让你转账到安全账户的都是诈骗")

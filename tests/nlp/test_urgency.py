@@ -241,3 +241,54 @@ def test_a_report_the_lexicon_confirmed_is_urgent_when_the_urgency_head_hears_a_
     assert decide(0.3).flagged and not decide(0.3).urgent
     negated = replace(urgency, cancelled=("negation:没有→流血",))
     assert not classifier.decide(Evidence(lexicon, negated, _verdict(0.18, 0.6), len(text)), policy).urgent
+
+
+# A call for help made or asked for, with the danger still there. The model read
+# these as no report at all (report 0.00-0.29 on b01-b75) and vetoed the signal;
+# none of them was flagged before `sure` signals.
+CALLED_FOR_HELP = [
+    ("叫了救护车了，我奶奶还是没醒", ("120",)),
+    ("救护车在路上了，我爸还是没醒", ("120",)),
+    ("我奶奶没醒，快叫救护车", ("120",)),
+    ("快叫救护车，我老公没醒", ("120",)),
+    ("报了火警，邻居在泼水，王伯还没出来", ("119",)),
+]
+
+
+@pytest.mark.parametrize(("text", "numbers"), CALLED_FOR_HELP)
+def test_help_called_or_asked_for_while_the_danger_goes_on_is_urgent(classifier: Classifier, text: str, numbers) -> None:
+    result = classifier.detect(text)
+    assert result.urgent and result.tier == "flagged", result.rules
+    assert set(numbers) <= set(result.numbers), (result.numbers, result.rules)
+
+
+def test_the_model_may_not_veto_a_sure_signal_in_a_short_message(classifier: Classifier) -> None:
+    # The same evidence with the signal not marked sure: the report head's doubt
+    # silences it, as it did before `sure` signals existed.
+    from dataclasses import replace
+
+    from nlp.classifier import SURE_CHARS, Evidence
+    from nlp.detection import NOT_FLAGGED
+
+    text = "叫了救护车了，我奶奶还是没醒"
+    urgency = classifier.urgency.judge(prepare(text))
+    assert urgency.sure and urgency.numbers == ("120",)
+    doubted = _verdict(report=0.01, urgent=0.02)
+    policy = replace(classifier.policy, signal_veto=0.3, signal_keep=0.4)
+    assert classifier.decide(Evidence(NOT_FLAGGED, urgency, doubted, len(text)), policy).urgent
+    assert not classifier.decide(Evidence(NOT_FLAGGED, replace(urgency, sure=False), doubted, len(text)), policy).flagged
+    # In a long story the model's doubt is heard again.
+    assert not classifier.decide(Evidence(NOT_FLAGGED, urgency, doubted, SURE_CHARS + 1), policy).flagged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "孩子还是没醒，昨晚熬夜打游戏了",  # asleep, no call for help
+        "救护车来了，人拉走了，应该没事",  # the danger is over
+        "叫了救护车的话要多少钱？我奶奶老说头晕",  # a question
+        "上个月我爸在菜园里突然说不出话，邻居叫我们赶紧打120，送得及时，医生说是轻微脑梗，现在每天能下楼走两圈了，谢谢大家关心",  # an old story
+    ],
+)
+def test_a_call_for_help_that_is_over_asked_about_or_told_of_is_not_urgent(classifier: Classifier, text: str) -> None:
+    assert not classifier.detect(text).urgent
