@@ -32,7 +32,7 @@ from nlp.detection import NOT_FLAGGED, Detection
 from nlp.detector import Detector
 from nlp.features import MAX_MODEL_CHARS, prepare
 from nlp.model import ModelVerdict, TextModel
-from nlp.normalize import sentence_start
+from nlp.normalize import sentence_end, sentence_start
 from nlp.prescan import WordHits
 from nlp.quick_check import CLEARED, UNKNOWN, QuickCheck, Scan
 from nlp.urgency import NO_URGENCY, Urgency, UrgencyJudge, order_numbers
@@ -66,6 +66,9 @@ ADDRESS_REACH = 6
 NEGATED_URGENT = 0.7
 
 
+# The sentence of an urgency signal that the model is also asked about on its
+# own (Classifier._near): at most this many characters either side of it.
+NEAR_REACH = 80
 # A shout for help is short; in a long story ("上个月...医生叫我们赶紧打120")
 # the model's doubt is worth hearing (5 negatives of b01-b83, 118-174 characters).
 SURE_CHARS = 80
@@ -115,6 +118,8 @@ class Evidence:
     length: int = 0  # characters of the prepared message
     # Whether the message speaks to its reader (SECOND_PERSON, see _chat_story); unknown counts as yes.
     addressed: bool = True
+    # The model on the sentence of a strong urgency signal alone (Classifier._near).
+    near: ModelVerdict | None = None
 
 
 class Classifier:
@@ -221,12 +226,26 @@ class Classifier:
         model = self.model.score(focus, prepared=True, force=lex.flagged or urgency.any)
         if model is None and focus is not prepared:
             model = self.model.score(prepared, prepared=True)
+        near = self._near(prepared, urgency) if urgency.strong else None
         # Only a fraud flag the model might overrule asks who the message speaks to.
         spoken_to = addressed(prepared) if lex.flagged and lex.category in CHAT_LIKE_REPORTS else True
-        return Evidence(lex, urgency, model, len(prepared), spoken_to)
+        return Evidence(lex, urgency, model, len(prepared), spoken_to, near)
 
     def _detect(self, text: str) -> Detection:
         return self.decide(self.evidence(text))
+
+    def _near(self, prepared: str, urgency: Urgency) -> ModelVerdict | None:
+        """The model's verdict on the sentence that holds the first urgency
+        signal, alone, when the message is longer: small talk before a report
+        ("今天天气还可以，下午去菜市场买了点青菜。北门那边浓烟滚滚，好像是着火了")
+        diluted the window's n-grams until the model vetoed the fire (report
+        0.25, against 0.98 for that sentence alone)."""
+        at = urgency.at
+        start = max(sentence_start(prepared, at), at - NEAR_REACH)
+        end = min(sentence_end(prepared, at), at + NEAR_REACH)
+        if end - start >= len(prepared):
+            return None
+        return self.model.score(prepared[start:end], prepared=True, force=True)
 
     def decide(self, ev: Evidence, policy: Policy | None = None) -> Detection:
         """Combine the stages' evidence under `policy` (default: the model's tuned thresholds)."""
@@ -258,7 +277,11 @@ class Classifier:
         # an ambulance is no figure of speech, and the model learned few such
         # calls ("叫了救护车了，我奶奶还是没醒": report 0.01).
         sure = urgency.sure and ev.length <= SURE_CHARS
-        strong = urgency.strong and (sure or report >= p.signal_veto or (model is not None and model.urgent >= p.signal_keep))
+        # The signal's own sentence is asked too: small talk around it does not
+        # make a fire less of one.
+        near = ev.near
+        heard = near is not None and (near.report >= p.signal_veto or near.urgent >= p.signal_keep)
+        strong = urgency.strong and (sure or heard or report >= p.signal_veto or (model is not None and model.urgent >= p.signal_keep))
         weak = urgency.weak and (lex_flagged or report >= p.weak_signal)
         # "没有人流血": a negated sign of danger asks more of the model's own urgency.
         negated = not urgency.any and any(c.startswith("negation:") for c in urgency.cancelled)
@@ -283,6 +306,8 @@ class Classifier:
                 lex = replace(lex, category=model.category, rules=lex.rules + (f"model:{model.category}={model.category_prob:.2f}",))
             return self._flagged(lex, urgency if urgent else None, model, urgent, p)
         if urgent:
+            if near is not None and (model is None or near.report > model.report):
+                model = near  # the category of the sentence that was heard
             category = model.category if model is not None else _signal_category(self.urgency, urgency)
             base = Detection(flagged=True, category=category, severity="urgent", keywords=urgency.phrases)
             return self._flagged(base, urgency, model, True, p)

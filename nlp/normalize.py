@@ -157,6 +157,14 @@ def sentence_start(text: str, at: int) -> int:
     return i + 1
 
 
+def sentence_end(text: str, at: int) -> int:
+    """Where the sentence holding text[at] ends (after its closing mark)."""
+    i = at
+    while i < len(text) and text[i] not in SENTENCE_ENDS:
+        i += 1
+    return min(i + 1, len(text))
+
+
 def same_sentence(text: str, a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     """No sentence ends between the spans text[a_start:a_end] and text[b_start:b_end]."""
     lo, hi = (a_end, b_start) if a_end <= b_start else (b_end, a_start)

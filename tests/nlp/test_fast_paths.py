@@ -148,14 +148,33 @@ def test_the_models_gate_spares_most_real_chat_the_exact_score(classifier) -> No
 
 
 def test_the_gate_lets_a_life_at_risk_through_when_the_report_score_is_middling(classifier) -> None:
-    # The report weights alone put this below the gate (0.56 of 1.27); the
-    # urgency head, which hears a life at risk (0.93), opens it.
-    text = "打了119了 邻居拿灭火器上楼了 爷爷还没出来"
-    report, urgent = classifier.model.gate_scores(prepare(text))
-    _, _, cutoff, _, urgent_cutoff = classifier.model.gate()
-    assert report < cutoff <= urgent
-    verdict = classifier.detect(text)
-    assert verdict.flagged and verdict.severity == "urgent" and "119" in verdict.numbers
+    # Messages written as urgent whose strongest report n-grams stay below the
+    # report gate ("打了119了 邻居拿灭火器上楼了 爷爷还没出来" with the model of
+    # b01-b75): a report-only gate skipped them unscored. The urgency gate lets
+    # them through, and what the model then says is what scoring them gives.
+    model = classifier.model
+    _, _, cutoff, _, urgent_cutoff = model.gate()
+    urgent_rows = []
+    for path in sorted(CORPUS_DIR.glob("b*.tsv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            urgent_rows += [row["text"] for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE) if row.get("urgent")]
+    middling = []
+    for text in urgent_rows:
+        prepared = prepare(text)
+        report, urgent = model.gate_scores(prepared)
+        if report < cutoff <= urgent and len(prepared) <= 160:
+            middling.append(prepared)
+    assert middling, "no urgent message relies on the urgency gate"
+    for prepared in middling:
+        assert model._interesting(prepared) == model.past_gate(prepared)
+    # With the urgency cutoff out of reach the same messages are skipped unscored.
+    saved = model._urgent_gate
+    try:
+        model._urgent_gate = float("inf")
+        assert all(model._interesting(p) is None for p in middling)
+    finally:
+        model._urgent_gate = saved
+    assert any(model._interesting(p) is not None for p in middling)
 
 
 @DETERMINISTIC

@@ -292,3 +292,22 @@ def test_the_model_may_not_veto_a_sure_signal_in_a_short_message(classifier: Cla
 )
 def test_a_call_for_help_that_is_over_asked_about_or_told_of_is_not_urgent(classifier: Classifier, text: str) -> None:
     assert not classifier.detect(text).urgent
+
+
+def test_small_talk_before_a_life_at_risk_does_not_let_the_model_veto_it(classifier: Classifier) -> None:
+    # The model scores a window of the message; small talk before the report
+    # fills it with chat n-grams, and the window read as no report (0.25) while
+    # the sentence of the signal alone is heard. Without that sentence's own
+    # verdict the fire is vetoed.
+    from dataclasses import replace
+
+    small_talk = "今天天气还可以，下午去菜市场买了点青菜和豆腐，回来路上碰到老同学聊了几句家常。"
+    for report, numbers in (("北门那边浓烟滚滚，好像是着火了。", "119"), ("刚才三栋楼下有人拿刀砍人了！", "110")):
+        text = small_talk * 3 + report
+        result = classifier.detect(text)
+        assert result.urgent and numbers in result.numbers, result.rules
+        ev = classifier.evidence(text)
+        assert ev.near is not None
+        assert not classifier.decide(replace(ev, near=None)).flagged
+    # A story told as one: the signal's own sentence is an old event, and stays so.
+    assert not classifier.detect(small_talk * 3 + "去年北门那边着过一次火。").flagged
