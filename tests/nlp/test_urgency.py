@@ -308,6 +308,11 @@ def test_small_talk_before_a_life_at_risk_does_not_let_the_model_veto_it(classif
         assert result.urgent and numbers in result.numbers, result.rules
         ev = classifier.evidence(text)
         assert ev.near is not None
-        assert not classifier.decide(replace(ev, near=None)).flagged
+        # The window's doubt as the model of b01-b90 had it (report 0.25):
+        # the sentence's own verdict keeps the signal, and without it the
+        # signal is vetoed.
+        doubting = replace(ev, model=_verdict(report=0.25, urgent=0.09))
+        assert classifier.decide(doubting).urgent
+        assert not classifier.decide(replace(doubting, near=None)).urgent
     # A story told as one: the signal's own sentence is an old event, and stays so.
     assert not classifier.detect(small_talk * 3 + "去年北门那边着过一次火。").flagged
