@@ -7,6 +7,13 @@ with the header `text	label	source` and an optional fourth column `urgent`
 "110+120"). A file without the column says nothing about urgency, and its
 reports are left out of the urgency heads rather than counted as not urgent.
 
+`label` is a category id, `none` for a negative, or `other`
+(`NO_CATEGORY`) for a report none of the eight categories fits: someone
+collapsed at home, a child choking, pills swallowed. Such a row teaches the
+report and urgency heads and is left out of the category head, which would
+otherwise learn that a stroke is 治安防范 from whatever placeholder a writer
+chose.
+
 The real chat file (LCCC, MIT licence) is ordinary chatter; the rows whose
 md5 of `text` starts with "f" are held out of all training and tuning and
 give the false-alarm rate on real chat (`HELD_OUT_PREFIX`).
@@ -27,6 +34,7 @@ CORPUS_DIR = Path(__file__).resolve().parent / "data" / "corpus"
 REAL_CHAT_BATCH = "lccc_chat"  # the batch id (file name) of the real chat
 HELD_OUT_PREFIX = "f"
 NUMBER_ORDER = ("110", "119", "120")
+NO_CATEGORY = "other"
 # The register of a row, from the words of its `source` ("b27:official-gridworker",
 # "notice:batch-2026-11"): a source with one of these words is pasted, scripted
 # or official text (a notice, a scam SMS or call script, a court report, a
@@ -45,7 +53,7 @@ class CorpusError(ValueError):
 @dataclass(frozen=True)
 class Example:
     text: str
-    label: str  # a category id or "none"
+    label: str  # a category id, "none" or NO_CATEGORY
     batch: str
     source: str
     # None: the batch did not say; () not urgent; else the numbers the reply must name.
@@ -83,7 +91,7 @@ def read_batch(path: Path) -> list[Example]:
                 if len(fields) < 3:
                     raise CorpusError(f"{path}:{line_no}: 应有至少3列，实有{len(fields)}列")
                 text, label, source = fields[0], fields[1], fields[2]
-                if label != "none" and label not in CATEGORIES:
+                if label not in ("none", NO_CATEGORY) and label not in CATEGORIES:
                     raise CorpusError(f"{path}:{line_no}: 未知类别 {label!r}")
                 urgent: tuple[str, ...] | None = None
                 if has_urgent:

@@ -2,8 +2,9 @@
 
 Files are UTF-8 TSV with a `text`, `label`, `source` header and no quoting.
 `label` is a category id, a dataset label mapped below, or `none` for a
-negative; any other label (e.g. `civic:教育文体`) marks an unlabelled row, which
-is only counted by what it was flagged as. The source tag is the part of
+negative; any other label (`other`, a report that fits no category, or e.g.
+`civic:教育文体`, an unlabelled row) is only counted by what it was flagged as,
+and by its urgency when the file says. The source tag is the part of
 `source` before the first ':'.
 """
 from __future__ import annotations
@@ -238,7 +239,7 @@ def format_report(
     unlabelled = report.per_source(negative=False)
     if unlabelled:
         lines.append("")
-        lines.append("无标注样本命中率（按来源）")
+        lines.append("无类别（other）或无标注样本命中率（按来源）")
         for tag, (n, flagged) in unlabelled.items():
             lines.append(f"{tag:<14}{n:>6} 条  命中 {flagged:>4}  命中率 {_pct(flagged, n)}")
     if list_errors:

@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.run.cli import main
-from nlp.corpus import CorpusError, held_out, load_corpus, read_batch, training_rows
+from nlp.corpus import NO_CATEGORY, CorpusError, held_out, load_corpus, read_batch, training_rows
+from nlp.detection import CATEGORIES
 from nlp.model import DEFAULT_MODEL_PATH, ModelError, TextModel
 from nlp.urgency import NO_URGENCY
 
@@ -149,7 +150,7 @@ def test_the_corpus_keeps_every_batch_origin_and_the_held_out_chat() -> None:
     assert len(rows) - len(kept) == sum(held_out(r.text) for r in chat) > 0
     assert not any(r.batch == "lccc_chat" and held_out(r.text) for r in kept)
     reports = [r for r in rows if r.positive]
-    assert len({r.label for r in reports}) == 8
+    assert {r.label for r in reports} == set(CATEGORIES) | {NO_CATEGORY}
 
 
 def test_a_bad_corpus_file_is_one_line(tmp_path) -> None:
@@ -383,3 +384,27 @@ def test_the_urgency_head_weighs_written_hard_negatives_twice() -> None:
     joke = "广场上有人倒在地上打滚，在拍抖音"
     heard = {w: train_model(rows, {"urgent_hard_weight": w}).score(joke, force=True).urgent for w in (1.0, 2.0)}
     assert heard[2.0] < heard[1.0] - 0.05, heard
+
+
+def test_a_report_without_a_category_teaches_urgency_but_not_the_category_head(tmp_path) -> None:
+    # A collapse at home fits none of the eight categories; its writer labels it
+    # `other`. The report and urgency heads learn it; the category head does not
+    # learn that a collapse is 治安防范, as it did from a placeholder label.
+    from nlp.corpus import Example
+    from nlp.crossval import train_model
+
+    places = ("菜市场", "学校门口", "村口", "河边", "3栋楼下", "公交站", "网吧", "超市")
+    rows = [Example(f"{p}有个老人倒在地上叫不醒了，快来人", "other", "w1", "w1:resident", ("120",)) for p in places]
+    rows += [Example(f"{p}有人在偷电瓶车的电瓶，撬了好几辆", "security", "w1", "w1:resident", ()) for p in places]
+    rows += [Example(f"{p}那边的路灯坏了好几天了，晚上很黑", "traffic", "w1", "w1:resident", ()) for p in places]
+    rows += [Example(f"今天在{p}买了菜，价格还行", "none", "w1", "w1:chat", ()) for p in places]
+    placeholder = [Example(r.text, "security" if r.label == "other" else r.label, r.batch, r.source, r.urgent) for r in rows]
+    collapse = "广场上有个老人倒在地上叫不醒了"
+    learned = train_model(rows).score(collapse, force=True)
+    assert learned.report > 0.5 and learned.urgent > 0.5 and learned.number_probs[2] > 0.5
+    misled = train_model(placeholder).score(collapse, force=True)
+    assert misled.category == "security" and misled.category_prob > learned.category_prob + 0.2, (learned, misled)
+    # The corpus reads the label, and urgency with it.
+    batch = tmp_path / "x02.tsv"
+    batch.write_text("text\tlabel\tsource\turgent\n我爸在家里突然倒地了\tother\tx:1\t120\n", encoding="utf-8")
+    assert read_batch(batch)[0].urgent == ("120",) and read_batch(batch)[0].positive
