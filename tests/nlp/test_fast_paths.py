@@ -180,11 +180,16 @@ def test_quick_check_on_generated_messages(classifier, text: str) -> None:
     _check_clear(classifier, text)
 
 
-def test_quick_check_without_the_model(texts) -> None:
+def test_quick_check_without_the_model() -> None:
+    # Without a model the quick check still clears nearly all real chat (987 of
+    # 1,000 lines with the lexicon of December 2026). The written batches were
+    # the sample until they held so many reports and hard negatives that half
+    # of any thousand of them need the full path.
     from tests.nlp.test_shared import shared_rules_only
 
     rules_only: Classifier = shared_rules_only()
-    assert sum(_check_clear(rules_only, t) for t in texts[:1000]) > 500
+    chat = _corpus_texts(1000, pattern="lccc*.tsv")
+    assert sum(_check_clear(rules_only, t) for t in chat) > 900
 
 
 def test_a_lexicon_word_with_digits_turns_the_quick_check_off(classifier) -> None:
