@@ -270,8 +270,10 @@ def _calibrate_gate(vocabulary: list[str], weights: np.ndarray, biases: np.ndarr
     skipped = [u for r, u in urgent if r < report_cut]
     if skipped:
         urgent_cut = math.floor(min(skipped) * 1000) / 1000
-    else:  # the report gate lets every one through: the urgency gate need not open
-        urgent_cut = math.floor(max((u for _, u in urgent), default=-math.inf) + 1)
+    elif urgent:  # the report gate lets every one through: the urgency gate need not open
+        urgent_cut = math.floor(max(u for _, u in urgent) + 1)
+    else:  # a corpus that marks no message urgent: nothing to calibrate on, score every window
+        urgent_cut = -math.inf
     return report_cut, urgent_cut
 
 

@@ -407,4 +407,18 @@ def test_a_report_without_a_category_teaches_urgency_but_not_the_category_head(t
     # The corpus reads the label, and urgency with it.
     batch = tmp_path / "x02.tsv"
     batch.write_text("text\tlabel\tsource\turgent\n我爸在家里突然倒地了\tother\tx:1\t120\n", encoding="utf-8")
-    assert read_batch(batch)[0].urgent == ("120",) and read_batch(batch)[0].positive
+    row = read_batch(batch)[0]
+    assert row.urgent == ("120",) and row.positive
+
+
+def test_a_corpus_that_marks_nothing_urgent_still_trains() -> None:
+    # The urgency gate is calibrated on urgent messages; with none it scores every window.
+    from nlp.corpus import Example
+    from nlp.crossval import train_model
+
+    places = ("菜市场", "学校门口", "村口", "河边", "3栋楼下", "公交站", "网吧", "超市")
+    rows = [Example(f"{p}有人在偷电瓶车的电瓶，撬了好几辆", "security", "w1", "w1:resident", ()) for p in places]
+    rows += [Example(f"{p}那边的路灯坏了好几天了，晚上很黑", "traffic", "w1", "w1:resident", ()) for p in places]
+    rows += [Example(f"今天在{p}买了菜，价格还行", "none", "w1", "w1:chat", ()) for p in places]
+    model = train_model(rows)
+    assert model.score("超市门口有人在偷电瓶", force=True).category == "security"
