@@ -84,6 +84,8 @@ class Policy:
     urgent_report: float = 0.5  # ...when the report head is at least this sure it is one
     urgent_sure: float = 0.0  # (a faint urgency head, below this, asks the report
     unsure_report: float = 0.5  # head to be at least this sure instead)
+    alarmed: float = 1.01  # an urgency head this sure a life is at risk...
+    alarmed_report: float = 0.5  # ...asks only this much of the report head
     weak_signal: float = 0.5  # a weak urgency signal counts on a likely report
     lexicon_veto: float = 0.0  # below this the model overrules a lexicon flag...
     veto_chars: int = 10**9  # ...in a message of at most this many characters (chat, where the model was trained)
@@ -97,6 +99,13 @@ class Policy:
     withdrawn_keep: float = 1.01  # ...or its urgency head this sure a life is at risk
     withdrawn_report: float = 1.01  # the model alone flags a notice or an old story when this sure it is a report (urgent at withdrawn_keep)
     model_chars: int = 0  # the model alone (suspected, or urgent with no lexicon word nor urgency phrase) needs this many characters
+
+    def report_floor(self, urgent: float) -> float:
+        """How sure the report head must be for the model alone to make a
+        message urgent, given its urgency head's probability."""
+        if urgent >= self.alarmed:
+            return self.alarmed_report
+        return self.urgent_report if urgent >= self.urgent_sure else self.unsure_report
 
     @property
     def rescues_withdrawn(self) -> bool:
@@ -290,11 +299,7 @@ class Classifier:
         # A few characters are too little text for the model to judge alone
         # ("往上走": its n-grams are all common words).
         model_alone = model is not None and ev.length >= p.model_chars
-        model_urgent = (
-            model_alone
-            and model.urgent >= urgent_bar
-            and report >= (p.urgent_report if model.urgent >= p.urgent_sure else p.unsure_report)
-        )
+        model_urgent = model_alone and model.urgent >= urgent_bar and report >= p.report_floor(model.urgent)
         # A report the lexicon confirmed needs no second opinion on whether it is
         # one: where the urgency head hears a life at risk (signal_keep), it is
         # urgent however the report head doubts ("打人了打人了快来菜场": report

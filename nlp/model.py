@@ -115,7 +115,13 @@ class TextModel:
         # Below the lowest probability any decision uses (nlp.classifier.Policy),
         # an unforced window is of no interest: as a raw score, to skip the sigmoid.
         lowest = min([self.report_threshold] + [float(self.thresholds[k]) for k in ("urgent_report", "weak_signal", "unsure_report") if k in self.thresholds])
-        self._report_logit = _log_odds(lowest)
+        self._plain_logit = _log_odds(lowest)
+        # An urgency head of at least `alarmed` asks only `alarmed_report` of the
+        # report head (Policy.report_floor): below `lowest` only such windows count.
+        alarmed = float(self.thresholds.get("alarmed", 1.01))
+        self._alarmed_logit = _log_odds(alarmed) if alarmed < 1 else math.inf
+        floor = float(self.thresholds.get("alarmed_report", lowest)) if alarmed < 1 else lowest
+        self._report_logit = _log_odds(min(lowest, floor))
         self._suspect_logit = _log_odds(self.report_threshold)
         urgent = float(self.thresholds.get("urgent", 0.5))
         self._urgent_logit = _log_odds(urgent)
@@ -291,7 +297,10 @@ class TextModel:
                 return None
             urgent_logit = self._logit(rows, self._urgent_column, self._urgent_bias) if logit < self._suspect_logit else math.inf
         if logit < self._suspect_logit:
-            bar = self._faint_logit if logit < self._unsure_logit else self._urgent_logit
+            if logit < self._plain_logit:
+                bar = self._alarmed_logit
+            else:
+                bar = self._faint_logit if logit < self._unsure_logit else self._urgent_logit
             if urgent_logit < bar:
                 return None
         return logit

@@ -74,6 +74,14 @@ THRESHOLDS = {
     # 4.70%, right category 87.63% -> 88.52%, real chat 0.34% -> 0.25%).
     "urgent_sure": 0.2,
     "unsure_report": 0.7,
+    # An urgency head of 0.6 or more asks only 0.15 of the report head
+    # ("幼儿园午睡一个小朋友吐了以后呛到了，现在没反应": report 0.29, urgent 0.82,
+    # missed by a model of b01-b127). 6-fold CV of b01-b103: urgent misses
+    # 128 -> 121 of 10,231, false alarms 1,466 -> 1,478 of 49,571, real chat
+    # unchanged, the development files unchanged (0.5 / 0.15: 120 and 1,484;
+    # 0.7 / 0.15: 124 and 1,471).
+    "alarmed": 0.6,
+    "alarmed_report": 0.15,
     "weak_signal": 0.6,
     # The model overrules the lexicon only on chat-length messages (it learned
     # chat; on long formal text, a scam script or a court record, it would
@@ -251,18 +259,32 @@ def _calibrate_gate(vocabulary: list[str], weights: np.ndarray, biases: np.ndarr
     b01-b75 were skipped). Only those count: one window of illness in everyday
     words that the report gate lets through anyway (b97) had put the urgency
     cutoff of a b01-b97 model at 0.56 rather than 2.73, and the gate spared 64% of real chat
-    rather than 87%."""
+    rather than 87%.
+
+    Windows that the lexicon or an urgency phrase catches are scored whatever
+    the gate says, and were tried as not setting the urgency cutoff: of a
+    b01-b127 model it rose from 1.0 to 3.9 (taken over the windows the report
+    gate skips) or 1.8 (over all), and the detector ran 10% faster; but of
+    148,799 texts, one urgent report of the sealed sets ("屋后头嗰条沟 …
+    细人子都去里面踩水", report 0.76, gate scores 1.01 and 1.64) was then
+    skipped, where with 1.0 no urgent report is (the verdicts differ from an
+    ungated model's on 3 texts, all chat)."""
     from nlp.model import TextModel
 
     model = TextModel(vocabulary, weights.astype(np.float32), biases.astype(np.float32), {"thresholds": _thresholds(opt)})
     model._build()
-    floor = model._report_logit
     report, urgent = [], []
     for s in data:
-        if len(s.text) > WINDOW or model.report_logit(s.text) < floor:
+        if len(s.text) > WINDOW:
+            continue
+        logit = model.report_logit(s.text)
+        if logit < model._report_logit:
             continue
         scores = model.gate_scores(s.text)
-        report.append(scores[0])
+        # Windows below every plain threshold matter only to an alarmed urgency
+        # head, and the urgency gate is there for those.
+        if logit >= model._plain_logit:
+            report.append(scores[0])
         if s.urgent and model.past_gate(s.text) is not None:
             urgent.append(scores)
     # Rounded down so the cutoffs stored in the header do not depend on the last bits.

@@ -182,6 +182,50 @@ def test_a_faint_urgency_head_asks_for_a_likely_report(classifier: Classifier) -
     assert decide(report=0.4, urgent=0.3).numbers == ("120",)  # the number head's choice
 
 
+def test_an_alarmed_urgency_head_asks_little_of_the_report_head(classifier: Classifier) -> None:
+    # "幼儿园午睡一个小朋友吐了以后呛到了，现在没反应": the urgency head hears a
+    # life at risk (0.82), the report head doubts it is a report (0.29, below
+    # urgent_report). An alarmed head (alarmed) asks only alarmed_report.
+    from dataclasses import replace
+
+    from nlp.classifier import Evidence
+    from nlp.detection import NOT_FLAGGED
+
+    policy = replace(classifier.policy, urgent=0.03, urgent_report=0.3, urgent_sure=0.2, unsure_report=0.7, alarmed=0.6, alarmed_report=0.15)
+
+    def decide(report: float, urgent: float, p=policy):
+        return classifier.decide(Evidence(NOT_FLAGGED, NO_URGENCY, _verdict(report, urgent), 30), p)
+
+    assert decide(report=0.29, urgent=0.82).urgent
+    assert not decide(report=0.29, urgent=0.82, p=replace(policy, alarmed=1.01)).flagged  # without the rule
+    assert not decide(report=0.29, urgent=0.5).flagged  # a head short of alarmed keeps the old bar
+    assert not decide(report=0.1, urgent=0.95).flagged  # and some doubt is too much
+
+
+def test_the_models_gate_keeps_a_window_only_an_alarmed_urgency_head_acts_on() -> None:
+    # The model skips windows below the lowest report threshold unscored; an
+    # alarmed urgency head lowers that floor for windows it hears (TextModel.past_gate).
+    import math
+
+    import numpy as np
+
+    from nlp.model import HEADS, TextModel
+
+    def logit(p: float) -> float:
+        return math.log(p / (1 - p))
+
+    def model(report: float, urgent: float, alarmed: float) -> TextModel:
+        biases = np.zeros(len(HEADS), dtype=np.float32)
+        biases[0], biases[HEADS.index("urgent")] = logit(report), logit(urgent)
+        thresholds = {"report": 0.8, "urgent": 0.03, "urgent_report": 0.3, "urgent_sure": 0.2, "unsure_report": 0.7, "weak_signal": 0.6, "alarmed": alarmed, "alarmed_report": 0.15}
+        return TextModel(["呛到"], np.zeros((1, len(HEADS)), dtype=np.float32), biases, {"thresholds": thresholds})
+
+    assert model(0.2, 0.8, alarmed=0.6).past_gate("小朋友呛到了") is not None
+    assert model(0.2, 0.8, alarmed=1.01).past_gate("小朋友呛到了") is None  # without the rule
+    assert model(0.2, 0.5, alarmed=0.6).past_gate("小朋友呛到了") is None
+    assert model(0.1, 0.9, alarmed=0.6).past_gate("小朋友呛到了") is None
+
+
 def test_a_notice_like_opening_does_not_silence_a_life_at_risk(classifier: Classifier) -> None:
     # "各位业主" withdraws a lexicon verdict as a notice; a strong urgency signal
     # the model reads as urgent still flags it (withdrawn_urgent / withdrawn_keep),
