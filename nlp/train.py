@@ -246,9 +246,12 @@ def _thresholds(opt: dict) -> dict[str, float]:
 
 
 GATE_MISS = 0.002  # share of interesting training windows the report gate may skip
+GATE_TRIES = (0.0, 0.00025, 0.0005, 0.001, 0.0015, GATE_MISS)  # shares tried, the smallest first
 
 
-def _calibrate_gate(vocabulary: list[str], weights: np.ndarray, biases: np.ndarray, data: list[Sample], opt: dict) -> tuple[float, float]:
+def _calibrate_gate(
+    vocabulary: list[str], weights: np.ndarray, biases: np.ndarray, data: list[Sample], opt: dict, chat: Iterable[str] = ()
+) -> tuple[float, float]:
     """The cutoffs of the model's gate (TextModel._interesting).
 
     The report gate lets through all but GATE_MISS of the training windows
@@ -268,7 +271,16 @@ def _calibrate_gate(vocabulary: list[str], weights: np.ndarray, biases: np.ndarr
     148,799 texts, one urgent report of the sealed sets ("屋后头嗰条沟 …
     细人子都去里面踩水", report 0.76, gate scores 1.01 and 1.64) was then
     skipped, where with 1.0 no urgent report is (the verdicts differ from an
-    ungated model's on 3 texts, all chat)."""
+    ungated model's on 3 texts, all chat).
+
+    The two cutoffs are chosen together: a lower report cutoff skips fewer
+    urgent windows, so the urgency cutoff may rise. Of the report cutoffs that
+    skip at most GATE_MISS (GATE_TRIES), the one whose pair spares the most
+    of the training part of the real chat (`chat`) is kept: of a b01-b127
+    model this gave cutoffs 0.96 and 3.0 rather than 1.15 and 1.0: the gate
+    spares 81% of the held-out real chat rather than 68%, scores that sealed
+    report, and changes no urgent report's verdict of an ungated copy over
+    143,993 labelled texts."""
     from nlp.model import TextModel
 
     model = TextModel(vocabulary, weights.astype(np.float32), biases.astype(np.float32), {"thresholds": _thresholds(opt)})
@@ -287,16 +299,26 @@ def _calibrate_gate(vocabulary: list[str], weights: np.ndarray, biases: np.ndarr
             report.append(scores[0])
         if s.urgent and model.past_gate(s.text) is not None:
             urgent.append(scores)
-    # Rounded down so the cutoffs stored in the header do not depend on the last bits.
-    report_cut = math.floor(sorted(report)[int(len(report) * GATE_MISS)] * 1000) / 1000 if report else -math.inf
-    skipped = [u for r, u in urgent if r < report_cut]
-    if skipped:
-        urgent_cut = math.floor(min(skipped) * 1000) / 1000
-    elif urgent:  # the report gate lets every one through: the urgency gate need not open
-        urgent_cut = math.floor(max(u for _, u in urgent) + 1)
-    else:  # a corpus that marks no message urgent: nothing to calibrate on, score every window
-        urgent_cut = -math.inf
-    return report_cut, urgent_cut
+    if not report:
+        return -math.inf, -math.inf
+    report.sort()
+    chat_scores = [model.gate_scores(text) for text in chat]
+    best: tuple[int, float, float] | None = None
+    for share in GATE_TRIES if chat_scores else (GATE_MISS,):
+        # Rounded down so the cutoffs stored in the header do not depend on the last bits.
+        report_cut = math.floor(report[int(len(report) * share)] * 1000) / 1000
+        skipped = [u for r, u in urgent if r < report_cut]
+        if skipped:
+            urgent_cut = math.floor(min(skipped) * 1000) / 1000
+        elif urgent:  # the report gate lets every one through: the urgency gate need not open
+            urgent_cut = math.floor(max(u for _, u in urgent) + 1)
+        else:  # a corpus that marks no message urgent: nothing to calibrate on, score every window
+            urgent_cut = -math.inf
+        spared = sum(r < report_cut and u < urgent_cut for r, u in chat_scores)
+        if best is None or spared > best[0]:  # ties: the smaller share skipped, tried first
+            best = (spared, report_cut, urgent_cut)
+    assert best is not None
+    return best[1], best[2]
 
 
 def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np.ndarray, np.ndarray, dict]:
@@ -372,7 +394,8 @@ def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np
     # Every feature stays, even one with tiny weights: it still counts in a
     # message's length normalisation, which the bot must compute the same way.
     vocabulary = vec.vocabulary
-    gate, urgent_gate = _calibrate_gate(vocabulary, weights, biases, data, opt)
+    chat = [prepare(r.text)[:WINDOW] for r in rows if r.batch == REAL_CHAT_BATCH]
+    gate, urgent_gate = _calibrate_gate(vocabulary, weights, biases, data, opt, chat)
     header = {
         "format": 1,
         "gate": gate,
