@@ -119,7 +119,7 @@ class TextModel:
         # An urgency head of at least `alarmed` asks only `alarmed_report` of the
         # report head (Policy.report_floor): below `lowest` only such windows count.
         alarmed = float(self.thresholds.get("alarmed", 1.01))
-        self._alarmed_logit = _log_odds(alarmed) if alarmed < 1 else math.inf
+        self._alarmed_logit = _log_odds(alarmed)  # inf when the rule is off (alarmed > 1)
         floor = float(self.thresholds.get("alarmed_report", lowest)) if alarmed < 1 else lowest
         self._report_logit = _log_odds(min(lowest, floor))
         self._suspect_logit = _log_odds(self.report_threshold)

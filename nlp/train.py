@@ -254,7 +254,7 @@ def _calibrate_gate(
 ) -> tuple[float, float]:
     """The cutoffs of the model's gate (TextModel._interesting).
 
-    The report gate lets through all but GATE_MISS of the training windows
+    The report gate lets through all but at most GATE_MISS of the training windows
     whose exact report probability reaches the lowest threshold the bot acts
     on. The urgency gate lets through every window written as urgent that the
     model acts on and the report gate would skip: a life at risk is not left
@@ -302,23 +302,21 @@ def _calibrate_gate(
     if not report:
         return -math.inf, -math.inf
     report.sort()
-    chat_scores = [model.gate_scores(text) for text in chat]
-    best: tuple[int, float, float] | None = None
-    for share in GATE_TRIES if chat_scores else (GATE_MISS,):
+
+    def cutoffs(share: float) -> tuple[float, float]:
         # Rounded down so the cutoffs stored in the header do not depend on the last bits.
         report_cut = math.floor(report[int(len(report) * share)] * 1000) / 1000
         skipped = [u for r, u in urgent if r < report_cut]
         if skipped:
-            urgent_cut = math.floor(min(skipped) * 1000) / 1000
-        elif urgent:  # the report gate lets every one through: the urgency gate need not open
-            urgent_cut = math.floor(max(u for _, u in urgent) + 1)
-        else:  # a corpus that marks no message urgent: nothing to calibrate on, score every window
-            urgent_cut = -math.inf
-        spared = sum(r < report_cut and u < urgent_cut for r, u in chat_scores)
-        if best is None or spared > best[0]:  # ties: the smaller share skipped, tried first
-            best = (spared, report_cut, urgent_cut)
-    assert best is not None
-    return best[1], best[2]
+            return report_cut, math.floor(min(skipped) * 1000) / 1000
+        if urgent:  # the report gate lets every one through: the urgency gate need not open
+            return report_cut, math.floor(max(u for _, u in urgent) + 1)
+        return report_cut, -math.inf  # a corpus that marks no message urgent: score every window
+
+    chat_scores = [model.gate_scores(text) for text in chat]
+    pairs = [cutoffs(share) for share in (GATE_TRIES if chat_scores else (GATE_MISS,))]
+    # max keeps the first of equals: on a tie, the smaller share skipped.
+    return max(pairs, key=lambda cut: sum(r < cut[0] and u < cut[1] for r, u in chat_scores))
 
 
 def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np.ndarray, np.ndarray, dict]:
