@@ -13,6 +13,7 @@ labelling it "report" would teach the model that chatter is a report).
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
 from collections.abc import Iterable
@@ -240,21 +241,94 @@ def binary_head(
     return head.coef_[0], float(head.intercept_[0])
 
 
+def report_head(vec: Vectorizer, items: list[Sample], opt: dict) -> tuple[np.ndarray, float]:
+    """Is it a report: Naive-Bayes scaled logistic weights and bias."""
+    LogisticRegression = _require_sklearn()
+    X = vec.matrix([s.text for s in items])
+    y = np.array([s.label != "none" for s in items], dtype=int)
+    w = np.array([1.0 if s.label != "none" or not s.hard else opt["hard_negative_weight"] for s in items])
+    model = LogisticRegression(C=opt["report_c"], max_iter=3000, class_weight="balanced")
+    scale = nb_scale(X, y, opt["report_nb_alpha"])
+    model.fit(X if scale is None else X.multiply(scale).tocsr(), y, sample_weight=w)
+    coef = model.coef_[0] if scale is None else model.coef_[0] * scale
+    return coef, float(model.intercept_[0])
+
+
+def urgency_head(vec: Vectorizer, items: list[Sample], opt: dict) -> tuple[np.ndarray, float]:
+    """Is a life at risk: learnt from reports with a known answer, the written
+    hard negatives (which borrow the dramatic words: 笑到窒息, 血条没了) and the
+    real chat."""
+    known = [s for s in items if s.urgent is not None and (s.label != "none" or s.hard or opt["urgent_real_chat"])]
+    return binary_head(
+        vec,
+        known,
+        [bool(s.urgent) for s in known],
+        [opt["urgent_hard_weight"] if s.hard and s.label == "none" else 1.0 for s in known],
+        C=opt["urgent_c"],
+        class_weight="balanced",
+    )
+
+
 def _thresholds(opt: dict) -> dict[str, float]:
     """The decision thresholds stored in the model file (an option `<name>_threshold` overrides one)."""
     return {name: float(opt.get(f"{name}_threshold", value)) for name, value in THRESHOLDS.items()}
 
 
-GATE_MISS = 0.002  # share of interesting training windows the report gate may skip
-GATE_TRIES = (0.0, 0.00025, 0.0005, 0.001, 0.0015, GATE_MISS)  # shares tried, the smallest first
+# Share of interesting windows the report gate may skip. 0.2% while it was
+# measured on training windows only; on held-out halves a 0.2% gate of a
+# b01-b139 model (report cutoff 0.78) still skipped the sealed report
+# "…细人子都去里面踩水" (report 0.81), so 0.1%: chosen after seeing that report.
+GATE_MISS = 0.001
+GATE_TRIES = (0.0, 0.00025, 0.0005, 0.00075, GATE_MISS)  # shares tried, the smallest first
+
+
+def _half(text: str) -> int:
+    """Which half of the cross-fitted gate calibration a window is in (fixed by its text)."""
+    return hashlib.md5(text.encode("utf-8")).digest()[0] & 1
+
+
+class _GateEvidence:
+    """The gate scores a model gives to the windows that matter to it: those
+    whose exact report score reaches a plain threshold (`report`), the urgent
+    ones it acts on (`urgent`: pairs of report and urgency gate scores), and
+    the real chat (`chat`)."""
+
+    def __init__(self) -> None:
+        self.report: list[float] = []
+        self.urgent: list[tuple[float, float]] = []
+        self.chat: list[tuple[float, float]] = []
+
+    def add(self, model, windows: Iterable[Sample], chat: Iterable[str]) -> None:
+        for s in windows:
+            if len(s.text) > WINDOW:
+                continue
+            logit = model.report_logit(s.text)
+            if logit < model._report_logit:
+                continue
+            scores = model.gate_scores(s.text)
+            # Windows below every plain threshold matter only to an alarmed urgency
+            # head, and the urgency gate is there for those.
+            if logit >= model._plain_logit:
+                self.report.append(scores[0])
+            if s.urgent and model.past_gate(s.text) is not None:
+                self.urgent.append(scores)
+        self.chat += [model.gate_scores(text) for text in chat]
+
+
+def _gate_model(vec: Vectorizer, weights: np.ndarray, biases: np.ndarray, opt: dict):
+    from nlp.model import TextModel
+
+    model = TextModel(vec.vocabulary, weights.astype(np.float32), biases.astype(np.float32), {"thresholds": _thresholds(opt)})
+    model._build()
+    return model
 
 
 def _calibrate_gate(
-    vocabulary: list[str], weights: np.ndarray, biases: np.ndarray, data: list[Sample], opt: dict, chat: Iterable[str] = ()
+    vec: Vectorizer, weights: np.ndarray, biases: np.ndarray, data: list[Sample], opt: dict, chat: Iterable[str] = ()
 ) -> tuple[float, float]:
     """The cutoffs of the model's gate (TextModel._interesting).
 
-    The report gate lets through all but at most GATE_MISS of the training windows
+    The report gate lets through all but at most GATE_MISS of the windows
     whose exact report probability reaches the lowest threshold the bot acts
     on. The urgency gate lets through every window written as urgent that the
     model acts on and the report gate would skip: a life at risk is not left
@@ -264,59 +338,67 @@ def _calibrate_gate(
     cutoff of a b01-b97 model at 0.56 rather than 2.73, and the gate spared 64% of real chat
     rather than 87%.
 
-    Windows that the lexicon or an urgency phrase catches are scored whatever
-    the gate says, and were tried as not setting the urgency cutoff: of a
-    b01-b127 model it rose from 1.0 to 3.9 (taken over the windows the report
-    gate skips) or 1.8 (over all), and the detector ran 10% faster; but of
-    148,799 texts, one urgent report of the sealed sets ("屋后头嗰条沟 …
-    细人子都去里面踩水", report 0.76, gate scores 1.01 and 1.64) was then
-    skipped, where with 1.0 no urgent report is (the verdicts differ from an
-    ungated model's on 3 texts, all chat).
+    Both are measured twice, and the lower cutoff holds: on the training
+    windows as the model scores them, and on each half of them as scored by
+    heads trained on the other half (_held_out_evidence). The model scores its
+    own training windows higher than text it never saw: calibrated on them
+    alone, the gate of a b01-b139 model (0.98 and 4.03) skipped two urgent
+    messages of the sealed sets unscored ("孩子抽筋了眼睛往上翻 怎么办啊啊啊",
+    report 0.34, gate scores 0.84 and 3.09; "…细人子都去里面踩水", report 0.81,
+    gate scores 0.75 and 2.04).
 
     The two cutoffs are chosen together: a lower report cutoff skips fewer
     urgent windows, so the urgency cutoff may rise. Of the report cutoffs that
     skip at most GATE_MISS (GATE_TRIES), the one whose pair spares the most
-    of the training part of the real chat (`chat`) is kept: of a b01-b127
-    model this gave cutoffs 0.96 and 3.0 rather than 1.15 and 1.0: the gate
-    spares 81% of the held-out real chat rather than 68%, scores that sealed
-    report, and changes no urgent report's verdict of an ungated copy over
-    143,993 labelled texts."""
-    from nlp.model import TextModel
-
-    model = TextModel(vocabulary, weights.astype(np.float32), biases.astype(np.float32), {"thresholds": _thresholds(opt)})
-    model._build()
-    report, urgent = [], []
-    for s in data:
-        if len(s.text) > WINDOW:
-            continue
-        logit = model.report_logit(s.text)
-        if logit < model._report_logit:
-            continue
-        scores = model.gate_scores(s.text)
-        # Windows below every plain threshold matter only to an alarmed urgency
-        # head, and the urgency gate is there for those.
-        if logit >= model._plain_logit:
-            report.append(scores[0])
-        if s.urgent and model.past_gate(s.text) is not None:
-            urgent.append(scores)
-    if not report:
+    of the training part of the real chat (`chat`, as the held-out heads score
+    it) is kept."""
+    chat = list(chat)
+    seen = _GateEvidence()
+    seen.add(_gate_model(vec, weights, biases, opt), data, chat)
+    if not seen.report:
         return -math.inf, -math.inf
-    report.sort()
+    evidence = [seen] + _held_out_evidence(vec, weights, biases, data, opt, chat)
+    for e in evidence:
+        e.report.sort()
 
     def cutoffs(share: float) -> tuple[float, float]:
         # Rounded down so the cutoffs stored in the header do not depend on the last bits.
-        report_cut = math.floor(report[int(len(report) * share)] * 1000) / 1000
-        skipped = [u for r, u in urgent if r < report_cut]
+        report_cut = min(math.floor(e.report[int(len(e.report) * share)] * 1000) / 1000 for e in evidence if e.report)
+        skipped = [u for e in evidence for r, u in e.urgent if r < report_cut]
         if skipped:
             return report_cut, math.floor(min(skipped) * 1000) / 1000
+        urgent = [u for e in evidence for _, u in e.urgent]
         if urgent:  # the report gate lets every one through: the urgency gate need not open
-            return report_cut, math.floor(max(u for _, u in urgent) + 1)
+            return report_cut, math.floor(max(urgent) + 1)
         return report_cut, -math.inf  # a corpus that marks no message urgent: score every window
 
-    chat_scores = [model.gate_scores(text) for text in chat]
+    chat_scores = evidence[-1].chat if len(evidence) > 1 else seen.chat
     pairs = [cutoffs(share) for share in (GATE_TRIES if chat_scores else (GATE_MISS,))]
     # max keeps the first of equals: on a tie, the smaller share skipped.
     return max(pairs, key=lambda cut: sum(r < cut[0] and u < cut[1] for r, u in chat_scores))
+
+
+def _held_out_evidence(
+    vec: Vectorizer, weights: np.ndarray, biases: np.ndarray, data: list[Sample], opt: dict, chat: list[str]
+) -> list[_GateEvidence]:
+    """Gate evidence on text the scoring heads never saw: each half of the
+    windows (and of the chat) scored by report and urgency heads trained on
+    the other half. One _GateEvidence for both halves; none when a half lacks
+    reports or negatives to train on (a tiny corpus)."""
+    halves = [[s for s in data if _half(s.text) == h] for h in (0, 1)]
+    if any(len({s.label == "none" for s in half}) < 2 for half in halves):
+        return []
+    urgent = HEADS.index("urgent")
+    held = _GateEvidence()
+    for h in (0, 1):
+        train = halves[1 - h]
+        report_coef, report_bias = report_head(vec, train, opt)
+        urgent_coef, urgent_bias = urgency_head(vec, train, opt)
+        w, b = np.zeros_like(weights), np.zeros_like(biases)
+        w[:, 0], w[:, urgent] = report_coef, urgent_coef
+        b[0], b[urgent] = report_bias, urgent_bias
+        held.add(_gate_model(vec, w, b, opt), halves[h], [text for text in chat if _half(text) == h])
+    return [held]
 
 
 def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np.ndarray, np.ndarray, dict]:
@@ -326,20 +408,9 @@ def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np
     data = samples(rows)
     vec = Vectorizer([s.text for s in data])
 
-    def report_head(items: list[Sample]):
-        X = vec.matrix([s.text for s in items])
-        y = np.array([s.label != "none" for s in items], dtype=int)
-        w = np.array([1.0 if s.label != "none" or not s.hard else opt["hard_negative_weight"] for s in items])
-        model = LogisticRegression(C=opt["report_c"], max_iter=3000, class_weight="balanced")
-        scale = nb_scale(X, y, opt["report_nb_alpha"])
-        model.fit(X if scale is None else X.multiply(scale).tocsr(), y, sample_weight=w)
-        if scale is not None:
-            model.coef_ = model.coef_ * scale
-        return model
-
-    first = report_head(data)
-    data = _best_windows(data, vec, first.coef_[0])
-    report = report_head(data)
+    first, _ = report_head(vec, data, opt)
+    data = _best_windows(data, vec, first)
+    report_coef, report_bias = report_head(vec, data, opt)
 
     # Reports without a category (corpus.NO_CATEGORY) teach only the other heads.
     positives = [s for s in data if s.label in CATEGORY_IDS]
@@ -361,18 +432,8 @@ def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np
                 cat_coef[:, cls] = category.coef_[j]
                 cat_bias[cls] = category.intercept_[j]
 
-    # Urgency: reports with a known answer, the written hard negatives (which
-    # borrow the dramatic words: 笑到窒息, 血条没了) and the real chat.
-    known = [s for s in data if s.urgent is not None and (s.label != "none" or s.hard or opt["urgent_real_chat"])]
-    urgent_coef, urgent_bias = binary_head(
-        vec,
-        known,
-        [bool(s.urgent) for s in known],
-        [opt["urgent_hard_weight"] if s.hard and s.label == "none" else 1.0 for s in known],
-        C=opt["urgent_c"],
-        class_weight="balanced",
-    )
-    urgent_rows = [s for s in known if s.urgent]
+    urgent_coef, urgent_bias = urgency_head(vec, data, opt)
+    urgent_rows = [s for s in data if s.urgent]
     number_coefs, number_biases = [], []
     for number in NUMBERS:
         coef, bias = binary_head(vec, urgent_rows, [number in (s.urgent or ()) for s in urgent_rows], C=opt["number_c"])
@@ -386,14 +447,14 @@ def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np
         vec, data, [s.formal for s in data], C=opt["register_c"], class_weight="balanced"
     )
 
-    weights = np.column_stack([report.coef_[0], cat_coef, urgent_coef, *number_coefs, register_coef]).astype(np.float32)
-    biases = np.array([report.intercept_[0], *cat_bias, urgent_bias, *number_biases, register_bias], dtype=np.float32)
+    weights = np.column_stack([report_coef, cat_coef, urgent_coef, *number_coefs, register_coef]).astype(np.float32)
+    biases = np.array([report_bias, *cat_bias, urgent_bias, *number_biases, register_bias], dtype=np.float32)
     assert weights.shape[1] == len(HEADS)
     # Every feature stays, even one with tiny weights: it still counts in a
     # message's length normalisation, which the bot must compute the same way.
     vocabulary = vec.vocabulary
     chat = [prepare(r.text)[:WINDOW] for r in rows if r.batch == REAL_CHAT_BATCH]
-    gate, urgent_gate = _calibrate_gate(vocabulary, weights, biases, data, opt, chat)
+    gate, urgent_gate = _calibrate_gate(vec, weights, biases, data, opt, chat)
     header = {
         "format": 1,
         "gate": gate,
