@@ -353,11 +353,15 @@ def _calibrate_gate(
     of the training part of the real chat (`chat`, as the held-out heads score
     it) is kept."""
     chat = list(chat)
+    model = _gate_model(vec, weights, biases, opt)
     seen = _GateEvidence()
-    seen.add(_gate_model(vec, weights, biases, opt), data, chat)
+    seen.add(model, data, ())
     if not seen.report:
         return -math.inf, -math.inf
-    evidence = [seen] + _held_out_evidence(vec, weights, biases, data, opt, chat)
+    held = _held_out_evidence(vec, weights, biases, data, opt, chat)
+    # The chat as the held-out heads score it; as the model does without them.
+    chat_scores = held.chat if held else [model.gate_scores(text) for text in chat]
+    evidence = [seen, held] if held else [seen]
     for e in evidence:
         e.report.sort()
 
@@ -372,7 +376,6 @@ def _calibrate_gate(
             return report_cut, math.floor(max(urgent) + 1)
         return report_cut, -math.inf  # a corpus that marks no message urgent: score every window
 
-    chat_scores = evidence[-1].chat if len(evidence) > 1 else seen.chat
     pairs = [cutoffs(share) for share in (GATE_TRIES if chat_scores else (GATE_MISS,))]
     # max keeps the first of equals: on a tie, the smaller share skipped.
     return max(pairs, key=lambda cut: sum(r < cut[0] and u < cut[1] for r, u in chat_scores))
@@ -380,14 +383,14 @@ def _calibrate_gate(
 
 def _held_out_evidence(
     vec: Vectorizer, weights: np.ndarray, biases: np.ndarray, data: list[Sample], opt: dict, chat: list[str]
-) -> list[_GateEvidence]:
+) -> _GateEvidence | None:
     """Gate evidence on text the scoring heads never saw: each half of the
     windows (and of the chat) scored by report and urgency heads trained on
-    the other half. One _GateEvidence for both halves; none when a half lacks
-    reports or negatives to train on (a tiny corpus)."""
+    the other half, both halves together; None when a half lacks reports or
+    negatives to train on (a tiny corpus)."""
     halves = [[s for s in data if _half(s.text) == h] for h in (0, 1)]
     if any(len({s.label == "none" for s in half}) < 2 for half in halves):
-        return []
+        return None
     urgent = HEADS.index("urgent")
     held = _GateEvidence()
     for h in (0, 1):
@@ -398,7 +401,7 @@ def _held_out_evidence(
         w[:, 0], w[:, urgent] = report_coef, urgent_coef
         b[0], b[urgent] = report_bias, urgent_bias
         held.add(_gate_model(vec, w, b, opt), halves[h], [text for text in chat if _half(text) == h])
-    return [held]
+    return held
 
 
 def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np.ndarray, np.ndarray, dict]:
