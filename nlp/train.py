@@ -3,7 +3,7 @@
 Needs scikit-learn (`pip install -e '.[train]'`); the bot itself only reads
 the weights (nlp/model.py). Deterministic: rows are taken in file order, the
 vocabulary is sorted, the solver (lbfgs) has no randomness, and weights are
-stored rounded to float32 — the same corpus gives a byte-identical file.
+stored rounded to float16 — the same corpus gives a byte-identical file.
 
 How long messages are learned: the bot judges a long message window by
 window (nlp/features.py), so a long negative becomes one negative per window,
@@ -450,7 +450,9 @@ def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np
         vec, data, [s.formal for s in data], C=opt["register_c"], class_weight="balanced"
     )
 
-    weights = np.column_stack([report_coef, cat_coef, urgent_coef, *number_coefs, register_coef]).astype(np.float32)
+    # Rounded to the file's float16 here, so that the gate is calibrated on the
+    # weights the bot will score with.
+    weights = np.column_stack([report_coef, cat_coef, urgent_coef, *number_coefs, register_coef]).astype(np.float16).astype(np.float32)
     biases = np.array([report_bias, *cat_bias, urgent_bias, *number_biases, register_bias], dtype=np.float32)
     assert weights.shape[1] == len(HEADS)
     # Every feature stays, even one with tiny weights: it still counts in a
@@ -460,6 +462,7 @@ def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np
     gate, urgent_gate = _calibrate_gate(vec, weights, biases, data, opt, chat)
     header = {
         "format": 1,
+        "weights": "f2",
         "gate": gate,
         "urgent_gate": urgent_gate,
         "thresholds": _thresholds(opt),

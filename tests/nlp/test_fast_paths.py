@@ -175,31 +175,37 @@ def test_the_gate_changes_no_verdict_on_an_urgent_message_of_the_sealed_sets(cla
     assert checked > 2000
 
 
-def test_the_gate_lets_a_life_at_risk_through_when_the_report_score_is_middling(classifier) -> None:
-    # Messages written as urgent whose strongest report n-grams stay below the
-    # report gate ("打了119了 邻居拿灭火器上楼了 爷爷还没出来" with the model of
-    # b01-b75): a report-only gate skipped them unscored. The urgency gate lets
-    # them through, and what the model then says is what scoring them gives.
+def test_the_gate_lets_every_urgent_message_the_model_acts_on_through(classifier) -> None:
+    # The calibration's promise on the corpus: no message written as urgent that
+    # the model would act on is skipped unscored, by the report gate nor the
+    # urgency gate ("3楼有烟冒出来" has no n-gram among the 10,000 strongest
+    # report n-grams of the model of b01-b151: report gate 0.0).
     model = classifier.model
-    _, _, cutoff, _, urgent_cutoff = model.gate()
-    middling = []
-    for row in load_corpus():
-        prepared = prepare(row.text)
-        if row.urgent and len(prepared) <= WINDOW:
-            report, urgent = model.gate_scores(prepared)
-            if report < cutoff and urgent >= urgent_cutoff:
-                middling.append(prepared)
-    assert middling, "no urgent message relies on the urgency gate"
-    for prepared in middling:
-        assert model._interesting(prepared) == model.past_gate(prepared)
-    # With the urgency cutoff out of reach the same messages are skipped unscored.
-    saved = model._urgent_gate
+    urgent = [p for p in (prepare(r.text) for r in load_corpus() if r.urgent) if len(p) <= WINDOW]
+    acted_on = [p for p in urgent if model.past_gate(p) is not None]
+    assert len(acted_on) > 0.9 * len(urgent)
+    assert [p for p in acted_on if model._interesting(p) is None] == []
+
+
+def test_the_urgency_gate_lets_a_life_at_risk_through_when_the_report_gate_shuts(classifier) -> None:
+    # With a report-only gate, messages with a middling report score and a life
+    # at risk ("打了119了 邻居拿灭火器上楼了 爷爷还没出来" with the model of b01-b75)
+    # were skipped unscored. Shut the report gate: what passes the urgency gate
+    # is scored exactly; with the urgency cutoff out of reach too, nothing is.
+    model = classifier.model
+    urgent = [p for p in (prepare(r.text) for r in load_corpus() if r.urgent) if len(p) <= WINDOW][:2000]
+    scores = sorted(model.gate_scores(p)[1] for p in urgent)
+    saved = model._gate, model._urgent_gate
     try:
+        model._gate, model._urgent_gate = float("inf"), scores[len(scores) // 2]
+        passing = [p for p in urgent if model.gate_scores(p)[1] >= model._urgent_gate]
+        assert len(passing) >= len(urgent) // 2
+        assert all(model._interesting(p) == model.past_gate(p) for p in passing)
+        assert any(model._interesting(p) is not None for p in passing)
         model._urgent_gate = float("inf")
-        assert all(model._interesting(p) is None for p in middling)
+        assert all(model._interesting(p) is None for p in urgent)
     finally:
-        model._urgent_gate = saved
-    assert any(model._interesting(p) is not None for p in middling)
+        model._gate, model._urgent_gate = saved
 
 
 @DETERMINISTIC

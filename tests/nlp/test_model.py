@@ -59,6 +59,30 @@ def test_weights_at_any_offset_in_the_file_are_read_aligned(tmp_path) -> None:
     assert scores[0] == scores[1]
 
 
+def test_half_precision_weights_score_as_the_float32_ones_they_round(tmp_path) -> None:
+    # `pingan train` writes float16 weights (the header says "f2") to stay under
+    # 20 MB; a file of float32 weights (models before it) still loads.
+    import numpy as np
+
+    from nlp.model import HEADS, write_model
+
+    vocabulary = ["着火", "打架", "火"]
+    weights = (np.arange(3 * len(HEADS), dtype=np.float32).reshape(3, len(HEADS)) - 20) / 8  # exact in float16
+    biases = np.linspace(-1, 1, len(HEADS), dtype=np.float32)
+    sizes, verdicts = [], []
+    for kind in ("f4", "f2"):
+        path = tmp_path / f"{kind}.bin"
+        write_model(path, vocabulary, weights, biases, {"thresholds": {}, "weights": kind})
+        sizes.append(path.stat().st_size)
+        model = TextModel.load(path)
+        model._build()
+        assert model._weights.dtype == np.float32 and model._weights.flags.aligned
+        verdict = model._full("楼下打架着火了", (0, 7))
+        verdicts.append((verdict.report, verdict.urgent, verdict.category, verdict.number_probs))
+    assert verdicts[0] == verdicts[1]
+    assert sizes[0] - sizes[1] == weights.size * 2
+
+
 def _scorers() -> tuple[TextModel, TextModel]:
     compiled, reference = TextModel.load(), TextModel.load()
     reference.compiled = False

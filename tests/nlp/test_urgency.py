@@ -160,6 +160,23 @@ def test_the_models_urgency_head_keeps_a_signal_its_report_head_doubts(classifie
     assert not classifier.decide(Evidence(NOT_FLAGGED, urgency, _verdict(report=0.1, urgent=0.05), len(text)), policy).flagged
 
 
+@pytest.mark.parametrize("text", ["老公不呼吸了 求你们了", "奶奶停止呼吸了 求求你们谁来帮帮我"])
+def test_breathing_stopped_is_beyond_the_models_veto(classifier: Classifier, text: str) -> None:
+    # A short cry for help the model of b01-b151 doubted on both heads
+    # (report 0.2, urgency 0.06) and so silenced, while the signal was only
+    # `strong`. No figure of speech in the corpus says 不呼吸 / 停止呼吸.
+    from nlp.classifier import Evidence
+    from nlp.detection import NOT_FLAGGED
+
+    urgency = classifier.urgency.judge(prepare(text))
+    assert urgency.sure
+    doubted = Evidence(NOT_FLAGGED, urgency, _verdict(report=0.1, urgent=0.05), len(text))
+    kept = classifier.decide(doubted)
+    assert kept.urgent and kept.tier == "flagged" and "120" in kept.numbers
+    shipped = classifier.detect(text)
+    assert shipped.urgent and "120" in shipped.numbers
+
+
 def test_a_faint_urgency_head_asks_for_a_likely_report(classifier: Classifier) -> None:
     # The model's urgency head alone makes a report urgent at a low bar (a missed
     # life at risk is the worst error), but where it is faint (below urgent_sure)
