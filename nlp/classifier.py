@@ -64,9 +64,6 @@ ADDRESS_REACH = 6
 # that quarrel at 0.63; on CV 0.7 rather than 0.6 lost one urgent report of
 # 3,696 (an attempted abduction already over, the school had called 110).
 NEGATED_URGENT = 0.7
-# Whether the urgency head reads such a message without its negated phrases too
-# (Classifier._negated_urgency).
-MASK_NEGATED = True
 
 
 # The sentence of an urgency signal that the model is also asked about on its
@@ -238,7 +235,7 @@ class Classifier:
         model = self.model.score(focus, prepared=True, force=lex.flagged or urgency.any)
         if model is None and focus is not prepared:
             model = self.model.score(prepared, prepared=True)
-        if model is not None and MASK_NEGATED:
+        if model is not None:
             model = self._negated_urgency(model, focus, urgency)
         near = self._near(prepared, urgency) if urgency.strong else None
         # Only a fraud flag the model might overrule asks who the message speaks to.
