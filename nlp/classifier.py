@@ -252,9 +252,12 @@ class Classifier:
         model of b01-b151 put that quarrel at 0.77. Only the urgency: masking
         for the whole verdict lost reports whose negation is no denial
         ("看不太清楚有冇烧起来")."""
-        masked = _without_negated(focus, urgency)
-        if masked == focus:
+        phrases = _negated_only(urgency)
+        if not phrases:
             return model
+        masked = focus
+        for phrase in phrases:
+            masked = masked.replace(phrase, " ")
         second = self.model.score(masked, prepared=True, force=True)
         if second is None or second.urgent >= model.urgent:
             return model
@@ -311,7 +314,7 @@ class Classifier:
         strong = urgency.strong and (sure or heard or report >= p.signal_veto or (model is not None and model.urgent >= p.signal_keep))
         weak = urgency.weak and (lex_flagged or report >= p.weak_signal)
         # "没有人流血": a negated sign of danger asks more of the model's own urgency.
-        negated = not urgency.any and any(c.startswith("negation:") for c in urgency.cancelled)
+        negated = bool(_negated_only(urgency))
         urgent_bar = max(p.urgent, NEGATED_URGENT) if negated else p.urgent
         # A few characters are too little text for the model to judge alone
         # ("往上走": its n-grams are all common words).
@@ -408,15 +411,12 @@ def _chat_story(lex: Detection, model: ModelVerdict | None, addressed: bool, p: 
     )
 
 
-def _without_negated(text: str, urgency: Urgency) -> str:
-    """`text` without the danger phrases a negation cancelled, when every sign
-    of danger in it is negated; else `text` itself."""
+def _negated_only(urgency: Urgency) -> list[str]:
+    """The danger phrases a negation cancelled, when every sign of danger in the
+    message is negated ("没有人流血"); else none."""
     if urgency.any:
-        return text
-    for cancelled in urgency.cancelled:
-        if cancelled.startswith("negation:"):
-            text = text.replace(cancelled.split("→", 1)[1], " ")
-    return text
+        return []
+    return [c.split("→", 1)[1] for c in urgency.cancelled if c.startswith("negation:")]
 
 
 def _rank(d: Detection) -> tuple[bool, float]:
