@@ -11,6 +11,7 @@ batch (named in the report).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from nlp.classifier import Classifier, Evidence, withdrawn
 from nlp.corpus import REAL_CHAT_BATCH as REAL_CHAT
@@ -62,7 +63,7 @@ def fold_evidence(
             ev = classifier.evidence(r.text)
             if ev.model is None and classifier.model is not None and not withdrawn(ev.lexicon):
                 # Force the model's opinion so every threshold can be tried.
-                ev = Evidence(ev.lexicon, ev.urgency, classifier.model.score(r.text, force=True), ev.length, ev.addressed)
+                ev = replace(ev, model=classifier.model.score(r.text, force=True))
             out.append((as_row(r), ev, classifier))
 
     for batch in batches:
