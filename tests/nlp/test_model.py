@@ -234,6 +234,33 @@ def test_the_model_overrules_a_long_flag_only_in_chat_register(classifier) -> No
     assert decide(120, report=0.05, register=0.02, lex=scam).flagged
 
 
+def test_a_formal_text_that_speaks_to_the_group_is_overruled_like_chat(classifier) -> None:
+    # Publicity pasted under a 【header】 or a letter to 各位 reads as official to
+    # the register head, yet it is talk in the group, not a court record: where
+    # the model is nearly sure it reports nothing, its doubt wins as in chat.
+    from dataclasses import replace
+
+    from nlp.classifier import TO_GROUP
+    from nlp.model import ModelVerdict
+
+    notice = ("【县消防救援大队】夏季高温，电动车电池易发生热失控，请勿在室内、楼道、安全出口等处停放充电，"
+              "请勿私拉电线飞线充电，充电时间不宜过长，不要充电过夜。")
+    court = ("2016年3月7日17时许，被告人庄某在本市某小区楼道内，因琐事与被害人赖某发生口角，后用拳头殴打被害人"
+             "头部致其受伤，经鉴定已构成轻伤，案发后被告人庄某到公安机关投案，文号【2016】第0944号。")
+    policy = replace(classifier.policy, lexicon_veto=0.3, veto_chars=50, long_veto=0.5, chat_register=0.3)
+
+    def decide(text: str, p=policy):
+        ev = classifier.evidence(text)
+        assert ev.lexicon.flagged, text
+        formal = ModelVerdict(0.02, ev.lexicon.category or "fire", 0.9, 0.0, (0.0, 0.0, 0.0), (0, 10), "", 0.95)
+        return classifier.decide(replace(ev, model=formal), p)
+
+    assert classifier.evidence(notice).to_group and not classifier.evidence(court).to_group
+    assert not decide(notice).flagged
+    assert decide(court).flagged  # a court record speaks to no group: the lexicon stands
+    assert TO_GROUP.search("各位老表，我是村里的护林员") and not TO_GROUP.search("被告人在其申请的信用卡上")
+
+
 def test_a_story_of_a_scam_is_chat_the_scam_itself_speaks_to_its_victim(classifier) -> None:
     # Both read as chat to the model and both are long fraud flags it doubts:
     # the forwarded scam says 你 and keeps its flag, a resident's story of a
