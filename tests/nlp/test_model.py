@@ -18,24 +18,20 @@ from nlp.urgency import NO_URGENCY
 FILLER = "今天天气还可以，下午去菜市场买了点青菜和豆腐，回来路上碰到老同学聊了几句家常。"
 
 
-def test_pingan_train_twice_gives_byte_identical_files(tmp_path) -> None:
-    # The two runs go side by side (each takes 3-4 minutes on the corpus of
-    # b01-b163, a third of CI's time one after the other), and both must give
-    # the model the repository ships.
-    first, second = tmp_path / "a.bin", tmp_path / "b.bin"
-    runs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "bot", "train", "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for out in (first, second)
-    ]
-    for run in runs:
-        stdout, stderr = run.communicate(timeout=900)
-        assert run.returncode == 0, stderr
-        assert "已训练" in stdout
-    assert first.read_bytes() == second.read_bytes() == DEFAULT_MODEL_PATH.read_bytes()
+def test_pingan_train_gives_byte_for_byte_the_model_the_repository_ships(tmp_path) -> None:
+    # Twice the same data, twice the same file: the shipped model was written by
+    # an earlier `pingan train` on another machine, and this run must give it
+    # byte for byte. (One run, not two side by side: with the converged solver
+    # a run takes 4-5 minutes of two cores' time.)
+    out = tmp_path / "model.bin"
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "train", "--out", str(out)], capture_output=True, text=True, timeout=1500
+    )
+    assert run.returncode == 0, run.stderr
+    assert "已训练" in run.stdout
+    assert out.read_bytes() == DEFAULT_MODEL_PATH.read_bytes()
     # The file trained from the repository's data is usable as it stands.
-    model = TextModel.load(first)
+    model = TextModel.load(out)
     assert model.score("桥下面有个孩子在水里扑腾") is not None
 
 
