@@ -242,7 +242,9 @@ async function run(button, action) {
 
 function connect(delay) {
   const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/chat/stream");
-  ws.onopen = () => { if (delay > 1000) load(); delay = 1000; document.body.classList.remove("offline"); };
+  // Reload on every opening, the first too: what was broadcast between the page's
+  // first load and this socket (a clock jump clicked at once) would be lost.
+  ws.onopen = () => { load(); delay = 1000; document.body.classList.remove("offline"); };
   ws.onmessage = (msg) => {
     const event = JSON.parse(msg.data);
     if (event.type === "entry") addEntry(event.entry);
