@@ -305,7 +305,7 @@ class Classifier:
         lex_flagged = lex.flagged and (
             (report >= p.lexicon_veto and ev.length <= p.veto_chars)
             or (model is not None and model.urgent >= p.signal_keep)
-            or (ev.length > p.veto_chars and not _chat_story(lex, model, ev, p))
+            or (ev.length > p.veto_chars and not _chat_story(ev, p))
             or (lex.urgent and report >= p.signal_veto)
         )
         # Two voices of the model: "not a report" (游戏里被砍了) may silence an
@@ -393,7 +393,7 @@ class Classifier:
         )
 
 
-def _chat_story(lex: Detection, model: ModelVerdict | None, ev: Evidence, p: Policy) -> bool:
+def _chat_story(ev: Evidence, p: Policy) -> bool:
     """A long message the model may overrule: it is nearly sure there is no
     report, and the text is a resident's own chat (a story, a rant with a
     danger word in it). Pasted or official text (a court record, a notice)
@@ -416,9 +416,10 @@ def _chat_story(lex: Detection, model: ModelVerdict | None, ev: Evidence, p: Pol
     saw it) that withdrew 29 of 258 false alarms and no report (every formal
     report there had a report head of 0.97 or more); of the development files'
     court records and scam scripts it lost none."""
+    model = ev.model
     return (
         model is not None
-        and (lex.category not in CHAT_LIKE_REPORTS or not ev.addressed)
+        and (ev.lexicon.category not in CHAT_LIKE_REPORTS or not ev.addressed)
         and model.report < p.long_veto
         and (model.register < p.chat_register or ev.to_group)
     )

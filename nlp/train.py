@@ -236,25 +236,29 @@ def nb_scale(X, y, alpha: float) -> np.ndarray | None:
 NEVER = -20.0  # the bias of a head with nothing to learn from: it never says yes
 
 
+def _logistic(opt: dict, **kwargs):
+    """A logistic regression as every head is fitted: lbfgs run to `solver_tol`."""
+    LogisticRegression = _require_sklearn()
+    return LogisticRegression(max_iter=3000, tol=opt["solver_tol"], **kwargs)
+
+
 def binary_head(
-    vec: Vectorizer, items: list[Sample], y: list[bool], weights: list[float] | None = None, **kwargs
+    vec: Vectorizer, items: list[Sample], y: list[bool], opt: dict, weights: list[float] | None = None, **kwargs
 ) -> tuple[np.ndarray, float]:
     """One logistic head; a corpus with no example of one side gives a head that says no."""
     if len(set(y)) < 2:
         return np.zeros(len(vec.vocabulary)), NEVER if not any(y) else -NEVER
-    LogisticRegression = _require_sklearn()
-    head = LogisticRegression(max_iter=3000, **kwargs)
+    head = _logistic(opt, **kwargs)
     head.fit(vec.matrix([s.text for s in items]), y, sample_weight=weights)
     return head.coef_[0], float(head.intercept_[0])
 
 
 def report_head(vec: Vectorizer, items: list[Sample], opt: dict) -> tuple[np.ndarray, float]:
     """Is it a report: Naive-Bayes scaled logistic weights and bias."""
-    LogisticRegression = _require_sklearn()
     X = vec.matrix([s.text for s in items])
     y = np.array([s.label != "none" for s in items], dtype=int)
     w = np.array([1.0 if s.label != "none" or not s.hard else opt["hard_negative_weight"] for s in items])
-    model = LogisticRegression(C=opt["report_c"], max_iter=3000, tol=opt["solver_tol"], class_weight="balanced")
+    model = _logistic(opt, C=opt["report_c"], class_weight="balanced")
     scale = nb_scale(X, y, opt["report_nb_alpha"])
     model.fit(X if scale is None else X.multiply(scale).tocsr(), y, sample_weight=w)
     coef = model.coef_[0] if scale is None else model.coef_[0] * scale
@@ -270,9 +274,9 @@ def urgency_head(vec: Vectorizer, items: list[Sample], opt: dict) -> tuple[np.nd
         vec,
         known,
         [bool(s.urgent) for s in known],
+        opt,
         [opt["urgent_hard_weight"] if s.hard and s.label == "none" else 1.0 for s in known],
         C=opt["urgent_c"],
-        tol=opt["solver_tol"],
         class_weight="balanced",
     )
 
@@ -414,7 +418,6 @@ def _held_out_evidence(
 
 def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np.ndarray, np.ndarray, dict]:
     """Train every head; returns (vocabulary, weights, biases, header) for write_model."""
-    LogisticRegression = _require_sklearn()
     opt = {**DEFAULTS, **(options or {})}
     data = samples(rows)
     vec = Vectorizer([s.text for s in data])
@@ -432,7 +435,7 @@ def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np
     if len(set(labels)) == 1:  # one category only: it always wins
         cat_bias[labels[0]] = 0.0
     else:
-        category = LogisticRegression(C=opt["category_c"], max_iter=3000, tol=opt["solver_tol"])
+        category = _logistic(opt, C=opt["category_c"])
         category.fit(X_pos, labels)
         if len(category.classes_) == 2:  # a binary fit has one row: split it as softmax would
             low, high = category.classes_
@@ -447,7 +450,7 @@ def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np
     urgent_rows = [s for s in data if s.urgent]
     number_coefs, number_biases = [], []
     for number in NUMBERS:
-        coef, bias = binary_head(vec, urgent_rows, [number in (s.urgent or ()) for s in urgent_rows], C=opt["number_c"], tol=opt["solver_tol"])
+        coef, bias = binary_head(vec, urgent_rows, [number in (s.urgent or ()) for s in urgent_rows], opt, C=opt["number_c"])
         number_coefs.append(coef)
         number_biases.append(bias)
 
@@ -455,7 +458,7 @@ def fit(rows: list[Example], options: dict | None = None) -> tuple[list[str], np
     # The model learned what a report is from chat; on formal text (a court
     # record, a scam script) its "no report" must not overrule the lexicon.
     register_coef, register_bias = binary_head(
-        vec, data, [s.formal for s in data], C=opt["register_c"], tol=opt["solver_tol"], class_weight="balanced"
+        vec, data, [s.formal for s in data], opt, C=opt["register_c"], class_weight="balanced"
     )
 
     # Rounded to the file's float16 here, so that the gate is calibrated on the

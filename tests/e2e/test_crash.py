@@ -520,9 +520,7 @@ class CrashRun:
             # Reports cut off in the last lives (more of them on a slow, loaded machine)
             # are not stored yet: one more life takes them in and dies, so that every
             # planned reminder can fall due while the bot is down.
-            self.start("catch-up")
-            assert self.bot is not None
-            await self.bot.wait_health(200, STARTUP)
+            await self.start("catch-up").wait_health(200, STARTUP)
             await self.redeliver_cut_off()
             await poll(lambda: all(self._case_of(r) is not None for r, _, _ in backdates), SETTLE,
                        "the reports due a reminder to be stored")
