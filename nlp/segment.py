@@ -22,7 +22,9 @@ an automaton over the few thousand dictionary words longer than SHORT_WORD.
 A window that is exactly one keyword which jieba cuts whole when alone is
 that token; any other window is segmented by `_Block.best_path`, a replica of
 jieba's `get_DAG` + `calc` + `__cut_DAG_NO_HMM` over the tokenizer's own FREQ
-and total (same arithmetic in the same order, so the same floats). To the
+and total (same arithmetic in the same order, so the same floats). The free
+positions and best paths are computed in C (nlp/_lattice.c, the same walks
+over the same dict) when it was built; `_Block` is its reference. To the
 right, a window ends at a free position after which the rest of the block
 adds the same log-probability to every candidate path: it changes no choice,
 except in theory an exact floating-point tie. The benchmark and the tests
@@ -36,6 +38,11 @@ from itertools import compress
 from math import log
 
 import jieba
+
+try:  # compiled by `pip install` (nlp/_lattice.c); without it _Block walks the lattice in Python
+    from nlp import _lattice
+except ImportError:  # pragma: no cover - a source tree without a C compiler
+    _lattice = None
 
 BLOCK = jieba.re_han_default
 
@@ -64,10 +71,12 @@ MERGE_GAP = 0
 class PartialSegmenter:
     """Segments windows of a text exactly as a whole-text jieba cut would."""
 
-    def __init__(self, tokenizer: jieba.Tokenizer, words: frozenset[str] = frozenset()) -> None:
+    def __init__(self, tokenizer: jieba.Tokenizer, words: frozenset[str] = frozenset(), compiled: bool = True) -> None:
         """`words`: the lexicon's words; those jieba cuts whole when alone are
         remembered, since a window that is exactly one of them (the usual
-        case) is then known to be that single token."""
+        case) is then known to be that single token. `compiled`: walk the
+        lattice with nlp/_lattice.c when it was built (False: the Python
+        reference, for the tests that compare the two)."""
         tokenizer.check_initialized()
         self._tokenizer = tokenizer
         self._freq = tokenizer.FREQ
@@ -77,6 +86,12 @@ class PartialSegmenter:
         self._costs: dict[str, float] = {}
         self._words = words
         self._whole: dict[str, bool] = {}  # filled on first use: start-up stays that of jieba
+        # The same walks in C over the same dict (nothing copied at start-up).
+        self._lattice = _lattice.Lattice(self._freq, self._logtotal, SHORT_WORD) if compiled and _lattice is not None else None
+
+    @property
+    def compiled(self) -> bool:
+        return self._lattice is not None
 
     def long_words(self) -> frozenset[str]:
         """Dictionary words longer than SHORT_WORD (about 3,500 of 350,000).
@@ -148,7 +163,7 @@ class PartialSegmenter:
                 s, e, scoped = spans[i]
                 inside.append((s - b0, e - b0, scoped))
                 i += 1
-            block = _Block(text[b0:b1], self, crossed, b0)
+            block = _Block(text[b0:b1], self, crossed, b0) if self._lattice is None else _CompiledBlock(text[b0:b1], self._lattice, crossed, b0)
             first_negation = _first_in(negations, b0, b1)
             first_clause = _first_in(clauses, b0, b1)
             for a, b in block.windows(inside, first_negation, first_clause):
@@ -321,3 +336,20 @@ class _Block:
             tokens.append(buffer)
         return tokens
 
+
+class _CompiledBlock:
+    """`_Block`'s windows and best paths, computed by nlp/_lattice.c."""
+
+    __slots__ = ("chars", "crossed_by_long", "offset", "_lattice")
+
+    def __init__(self, chars: str, lattice: object, crossed_by_long: set[int], offset: int) -> None:
+        self.chars = chars
+        self.crossed_by_long = crossed_by_long
+        self.offset = offset
+        self._lattice = lattice
+
+    def windows(self, spans: list[tuple[int, int, bool]], first_negation: int, first_clause: int) -> list[tuple[int, int]]:
+        return self._lattice.windows(self.chars, spans, first_negation, first_clause, self.crossed_by_long, self.offset, MERGE_GAP)
+
+    def best_path(self, a: int, b: int) -> list[str]:
+        return self._lattice.best_path(self.chars, a, b)
