@@ -35,37 +35,48 @@ static inline uint64_t mix(uint64_t x)
     return x;
 }
 
+/* One slot of the table: key, row and the call that last counted the row,
+ * together in 16 bytes, so that a lookup and its count touch one cache line
+ * (the table is megabytes: every lookup is a cache miss). */
+typedef struct {
+    uint64_t key;
+    int32_t row;
+    uint32_t stamp;
+} Slot;
+
 typedef struct {
     PyObject_HEAD
-    uint64_t *keys;
-    int32_t *rows;
+    Slot *slots;
     size_t mask;
     float *weights; /* rows x heads, row-major */
     Py_ssize_t n_rows;
     Py_ssize_t n_heads;
-    uint32_t *stamp; /* per row: the call that last counted it, so each counts once */
-    uint32_t call;
+    uint32_t call; /* stamps a slot when its row is counted, so each counts once */
     int32_t *found;
     Py_ssize_t found_cap;
 } Scorer;
 
-static int32_t lookup(const Scorer *s, uint64_t key)
+/* Count the row of `key`, if the model knows it and it was not counted in this call. */
+static inline void count(Scorer *s, uint64_t key, Py_ssize_t *found)
 {
     size_t i = (size_t)mix(key) & s->mask;
-    while (s->keys[i] != EMPTY) {
-        if (s->keys[i] == key)
-            return s->rows[i];
+    while (s->slots[i].key != EMPTY) {
+        Slot *slot = &s->slots[i];
+        if (slot->key == key) {
+            if (slot->stamp != s->call) {
+                slot->stamp = s->call;
+                s->found[(*found)++] = slot->row;
+            }
+            return;
+        }
         i = (i + 1) & s->mask;
     }
-    return -1;
 }
 
 static void scorer_dealloc(Scorer *self)
 {
-    free(self->keys);
-    free(self->rows);
+    free(self->slots);
     free(self->weights);
-    free(self->stamp);
     free(self->found);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -82,15 +93,11 @@ static int scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!y*n", kwlist, &PyList_Type, &vocabulary, &view, &heads))
         return -1;
     /* Called again on a built scorer: start afresh. */
-    free(self->keys);
-    free(self->rows);
+    free(self->slots);
     free(self->weights);
-    free(self->stamp);
     free(self->found);
-    self->keys = NULL;
-    self->rows = NULL;
+    self->slots = NULL;
     self->weights = NULL;
-    self->stamp = NULL;
     self->found = NULL;
     Py_ssize_t n = PyList_GET_SIZE(vocabulary);
     if (heads <= 0 || view.len != n * heads * (Py_ssize_t)sizeof(float)) {
@@ -101,20 +108,22 @@ static int scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
     size_t size = 1024;
     while (size < (size_t)n * 2)
         size <<= 1;
-    self->keys = malloc(size * sizeof(uint64_t));
-    self->rows = malloc(size * sizeof(int32_t));
+    self->slots = malloc(size * sizeof(Slot));
     self->weights = malloc((size_t)view.len ? (size_t)view.len : 1);
-    self->stamp = calloc((size_t)n ? (size_t)n : 1, sizeof(uint32_t));
     self->found_cap = 256;
     self->found = malloc((size_t)self->found_cap * sizeof(int32_t));
-    if (!self->keys || !self->rows || !self->weights || !self->stamp || !self->found) {
+    if (!self->slots || !self->weights || !self->found) {
         PyBuffer_Release(&view);
         PyErr_NoMemory();
         return -1;
     }
     memcpy(self->weights, view.buf, (size_t)view.len);
     PyBuffer_Release(&view);
-    memset(self->keys, 0xff, size * sizeof(uint64_t));
+    for (size_t i = 0; i < size; i++) {
+        self->slots[i].key = EMPTY;
+        self->slots[i].row = -1;
+        self->slots[i].stamp = 0;
+    }
     self->mask = size - 1;
     self->n_rows = n;
     self->n_heads = heads;
@@ -140,21 +149,13 @@ static int scorer_init(Scorer *self, PyObject *args, PyObject *kwds)
             continue;
         uint64_t key = len == 1 ? ONE | cp[0] : len == 2 ? TWO | cp[0] << 21 | cp[1] : cp[0] << 42 | cp[1] << 21 | cp[2];
         size_t i = (size_t)mix(key) & self->mask;
-        while (self->keys[i] != EMPTY && self->keys[i] != key)
+        while (self->slots[i].key != EMPTY && self->slots[i].key != key)
             i = (i + 1) & self->mask;
         /* A repeated entry takes the later row, as a dict built from the list would. */
-        self->keys[i] = key;
-        self->rows[i] = (int32_t)row;
+        self->slots[i].key = key;
+        self->slots[i].row = (int32_t)row;
     }
     return 0;
-}
-
-static void count(Scorer *self, int32_t row, Py_ssize_t *found)
-{
-    if (row >= 0 && self->stamp[row] != self->call) {
-        self->stamp[row] = self->call;
-        self->found[(*found)++] = row;
-    }
 }
 
 /* sums(text, columns=None) -> (number of distinct known n-grams, sum of column
@@ -165,7 +166,7 @@ static PyObject *scorer_sums(Scorer *self, PyObject *const *args, Py_ssize_t nar
         PyErr_SetString(PyExc_TypeError, "sums(text: str, columns: tuple[int, ...] | None = None)");
         return NULL;
     }
-    if (!self->keys) {
+    if (!self->slots) {
         PyErr_SetString(PyExc_RuntimeError, "Scorer was not built");
         return NULL;
     }
@@ -185,7 +186,8 @@ static PyObject *scorer_sums(Scorer *self, PyObject *const *args, Py_ssize_t nar
         self->found_cap = cap;
     }
     if (++self->call == 0) { /* wrapped: forget every stamp */
-        memset(self->stamp, 0, (size_t)self->n_rows * sizeof(uint32_t));
+        for (size_t i = 0; i <= self->mask; i++)
+            self->slots[i].stamp = 0;
         self->call = 1;
     }
     int kind = PyUnicode_KIND(text);
@@ -194,11 +196,11 @@ static PyObject *scorer_sums(Scorer *self, PyObject *const *args, Py_ssize_t nar
     uint64_t a = 0, b = 0;
     for (Py_ssize_t i = 0; i < len; i++) {
         uint64_t c = PyUnicode_READ(kind, data, i);
-        count(self, lookup(self, ONE | c), &found);
+        count(self, ONE | c, &found);
         if (i >= 1)
-            count(self, lookup(self, TWO | b << 21 | c), &found);
+            count(self, TWO | b << 21 | c, &found);
         if (i >= 2)
-            count(self, lookup(self, a << 42 | b << 21 | c), &found);
+            count(self, a << 42 | b << 21 | c, &found);
         a = b;
         b = c;
     }
