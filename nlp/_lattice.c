@@ -238,6 +238,17 @@ done:
     return result;
 }
 
+/* tokens.append(chars[i:j]); -1 on error. */
+static int append_slice(PyObject *tokens, PyObject *chars, Py_ssize_t i, Py_ssize_t j)
+{
+    PyObject *piece = PyUnicode_Substring(chars, i, j);
+    if (!piece)
+        return -1;
+    int failed = PyList_Append(tokens, piece);
+    Py_DECREF(piece);
+    return failed;
+}
+
 /* best_path(chars, a, b) -> jieba.lcut(chars[a:b], HMM=False), where a and b
  * are free positions of chars (no word straddles them). */
 static PyObject *lattice_best_path(Lattice *self, PyObject *const *args, Py_ssize_t nargs)
@@ -320,13 +331,10 @@ static PyObject *lattice_best_path(Lattice *self, PyObject *const *args, Py_ssiz
         Py_ssize_t y = x < size ? choice[x] + 1 : size + 1;
         int single = x < size && y - x == 1 && ascii_alnum(PyUnicode_READ(kind, data, a + x));
         if (run >= 0 && !single) {
-            PyObject *glued = PyUnicode_Substring(chars, a + run, a + x);
-            if (!glued || PyList_Append(tokens, glued) < 0) {
-                Py_XDECREF(glued);
+            if (append_slice(tokens, chars, a + run, a + x) < 0) {
                 Py_DECREF(tokens);
                 goto fail;
             }
-            Py_DECREF(glued);
             run = -1;
         }
         if (x == size)
@@ -334,14 +342,9 @@ static PyObject *lattice_best_path(Lattice *self, PyObject *const *args, Py_ssiz
         if (single) {
             if (run < 0)
                 run = x;
-        } else {
-            PyObject *word = PyUnicode_Substring(chars, a + x, a + y);
-            if (!word || PyList_Append(tokens, word) < 0) {
-                Py_XDECREF(word);
-                Py_DECREF(tokens);
-                goto fail;
-            }
-            Py_DECREF(word);
+        } else if (append_slice(tokens, chars, a + x, a + y) < 0) {
+            Py_DECREF(tokens);
+            goto fail;
         }
         x = y;
     }
