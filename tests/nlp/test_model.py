@@ -420,7 +420,8 @@ def test_the_model_may_flag_what_the_lexicon_took_for_an_old_story_or_a_notice(c
     # "我人在外地" reads to the lexicon as news from elsewhere and withdraws the
     # message; it is a sister at risk now. When the model is nearly sure it is a
     # report, the message opens a suspected case, or an urgent one when the
-    # urgency head hears a life at risk; a reassurance ("已经扑灭了") stays silent.
+    # urgency head hears a life at risk; a reassurance ("已经扑灭了") opens no
+    # suspected case, and only both at once outweigh it.
     from dataclasses import replace
 
     from nlp.classifier import Evidence, withdrawn
@@ -440,7 +441,30 @@ def test_the_model_may_flag_what_the_lexicon_took_for_an_old_story_or_a_notice(c
     assert not decide(0.9, 0.8).flagged  # the model not sure enough
     assert not decide(0.97, 0.8, p=replace(policy, withdrawn_report=1.01)).flagged  # without the rule
     over = classifier.lexicon.detect("昨天5栋楼道里着火了，浓烟很大，已经扑灭了，大家放心")
-    assert withdrawn(over) and not decide(0.97, 0.8, lex=over).flagged
+    assert withdrawn(over) and not decide(0.97, 0.1, lex=over).flagged and not decide(0.9, 0.8, lex=over).flagged
+    assert decide(0.97, 0.8, lex=over).urgent
+    assert not classifier.detect("昨天5栋楼道里着火了，浓烟很大，已经扑灭了，大家放心").flagged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "厨房油锅着火了，火已经灭了，可是我妈手臂烫得起泡，疼得直哭",  # the fire is out, the burn is not
+        "楼下电动车着火，已经扑灭了，但是车主被烧伤了，躺在地上喊疼",
+        "熏腊肉的棚子烧起来了，火蹿到屋檐上了，快来人",  # 熏腊肉 reassures about smoke, not about this
+    ],
+)
+def test_a_reassurance_does_not_silence_a_life_the_model_hears_at_risk(classifier, text: str) -> None:
+    from dataclasses import replace
+
+    from nlp.classifier import reassured, withdrawn
+
+    lexicon = classifier.lexicon.detect(text)
+    assert withdrawn(lexicon) and reassured(lexicon)
+    result = classifier.detect(text)
+    assert result.urgent and "119" in result.numbers, result.rules
+    # Without the rule (the model never outweighing a reassurance) it is silent.
+    assert not classifier.decide(classifier.evidence(text), replace(classifier.policy, withdrawn_keep=1.01)).flagged
 
 
 def test_the_urgency_head_weighs_written_hard_negatives_twice() -> None:
