@@ -10,8 +10,8 @@
  * arithmetic in the same order, so the same floats and the same choices.
  *
  * nlp/segment.py's `_Block` stays the reference and the fallback when this
- * module was not built; tests/nlp/test_fast_paths.py checks both against
- * jieba's whole-text cut.
+ * module was not built; tests/nlp/test_detector.py checks that both cut
+ * alike, and that the detector's verdicts are those of jieba's whole-text cut.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
