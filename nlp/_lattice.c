@@ -154,10 +154,10 @@ static PyObject *lattice_windows(Lattice *self, PyObject *const *args, Py_ssize_
         return NULL;
     Py_ssize_t count = PyList_GET_SIZE(spans);
     /* merged spans: start, end, leftmost position needed */
-    Py_ssize_t *starts = PyMem_Malloc((size_t)(count ? count : 1) * 3 * sizeof(Py_ssize_t));
+    Py_ssize_t *spans_merged = PyMem_Malloc((size_t)(count ? count : 1) * 3 * sizeof(Py_ssize_t));
     Window *found = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(Window));
-    if (!starts || !found) {
-        PyMem_Free(starts);
+    if (!spans_merged || !found) {
+        PyMem_Free(spans_merged);
         PyMem_Free(found);
         return PyErr_NoMemory();
     }
@@ -177,21 +177,21 @@ static PyObject *lattice_windows(Lattice *self, PyObject *const *args, Py_ssize_
         Py_ssize_t need = s < first_negation ? s : first_negation;
         if (scoped && first_clause < need)
             need = first_clause;
-        Py_ssize_t *last = starts + 3 * (merged - 1);
+        Py_ssize_t *last = spans_merged + 3 * (merged - 1);
         if (merged && s - last[1] <= merge_gap) {
             if (e > last[1])
                 last[1] = e;
             if (need < last[2])
                 last[2] = need;
         } else {
-            Py_ssize_t *next = starts + 3 * merged++;
+            Py_ssize_t *next = spans_merged + 3 * merged++;
             next[0] = s;
             next[1] = e;
             next[2] = need;
         }
     }
     for (Py_ssize_t k = 0; k < merged; k++) {
-        Py_ssize_t a = starts[3 * k + 2], b = starts[3 * k + 1];
+        Py_ssize_t a = spans_merged[3 * k + 2], b = spans_merged[3 * k + 1];
         int free;
         while ((free = is_free(self, chars, a, crossed, offset)) == 0)
             a--;
@@ -233,7 +233,7 @@ static PyObject *lattice_windows(Lattice *self, PyObject *const *args, Py_ssize_
         Py_DECREF(pair);
     }
 done:
-    PyMem_Free(starts);
+    PyMem_Free(spans_merged);
     PyMem_Free(found);
     return result;
 }
@@ -247,6 +247,15 @@ static int append_slice(PyObject *tokens, PyObject *chars, Py_ssize_t i, Py_ssiz
     int failed = PyList_Append(tokens, piece);
     Py_DECREF(piece);
     return failed;
+}
+
+/* max() over jieba's (value, x) tuples: the larger value, then the larger x. */
+static inline void keep_best(double candidate, Py_ssize_t x, double *best_score, Py_ssize_t *best_x)
+{
+    if (*best_x < 0 || candidate > *best_score || (candidate == *best_score && x > *best_x)) {
+        *best_score = candidate;
+        *best_x = x;
+    }
 }
 
 /* best_path(chars, a, b) -> jieba.lcut(chars[a:b], HMM=False), where a and b
@@ -280,44 +289,23 @@ static PyObject *lattice_best_path(Lattice *self, PyObject *const *args, Py_ssiz
         Py_ssize_t i = a + idx;
         double best_score = 0.0;
         Py_ssize_t best_x = -1;
-        int any = 0;
-        /* get_DAG: extend while the fragment is a word or a word prefix; a
-         * position with no word is a word of one character (FREQ or not). */
-        for (Py_ssize_t j = i; j < b || !any; j++) {
+        /* get_DAG: extend while the fragment is a word or a word prefix. */
+        for (Py_ssize_t j = i; j < b; j++) {
             PyObject *value = NULL;
-            int found = j < b ? entry(self, chars, i, j + 1, &value) : -1;
+            int found = entry(self, chars, i, j + 1, &value);
             if (found == -2)
                 goto fail;
-            if (found == -1 && any)
-                break;
-            if (found == 0)
-                continue;
-            if (found == -1) { /* no word from i: the character alone, jieba's DAG[i] = [i] */
-                j = i;
-                value = NULL;
-            }
-            any = 1;
-            /* `log(FREQ.get(word) or 1) - logtotal`, as jieba's calc(). */
-            double count = 1.0;
-            if (value) {
-                int truth = PyObject_IsTrue(value);
-                if (truth < 0)
-                    goto fail;
-                if (truth) {
-                    count = PyFloat_AsDouble(value);
-                    if (count == -1.0 && PyErr_Occurred())
-                        goto fail;
-                }
-            }
-            double candidate = (log(count) - self->logtotal) + score[j - a + 1];
-            /* max() over (value, x) tuples: larger value, then larger x. */
-            if (best_x < 0 || candidate > best_score || (candidate == best_score && j - a > best_x)) {
-                best_score = candidate;
-                best_x = j - a;
-            }
             if (found == -1)
                 break;
+            if (found == 1) { /* a word: `log(FREQ.get(word) or 1) - logtotal`, as jieba's calc() */
+                double count = PyFloat_AsDouble(value);
+                if (count == -1.0 && PyErr_Occurred())
+                    goto fail;
+                keep_best((log(count) - self->logtotal) + score[j - a + 1], j - a, &best_score, &best_x);
+            }
         }
+        if (best_x < 0) /* no word from i: the character alone (jieba's DAG[i] = [i]), counted as 1 */
+            keep_best((log(1.0) - self->logtotal) + score[idx + 1], idx, &best_score, &best_x);
         score[idx] = best_score;
         choice[idx] = best_x;
     }
